@@ -250,33 +250,35 @@ cz_status cz_atoms_wrap(cz_atoms *a) {
 
 typedef struct {
     double box[3][3], inv[3][3], origin[3];
+    double gnorm[3]; /* |g_k|: lengths of the reciprocal vectors (columns of inv) */
     int per[3];
 } frame;
 
 static double pair_dist2(const frame *fr, const double a[3], const double b[3]) {
     double d[3] = {b[0] - a[0], b[1] - a[1], b[2] - a[2]};
-    if (fr->per[0] || fr->per[1] || fr->per[2]) {
-        double f[3];
-        m3_tmulv(CZ_CROWS(fr->inv), d, f);
-        for (int k = 0; k < 3; k++)
-            if (fr->per[k]) f[k] -= nearbyint(f[k]);
-        m3_tmulv(CZ_CROWS(fr->box), f, d);
-        /* For strongly skewed cells the rounded image is not always the nearest one: check
-         * the 27 neighbouring images around it along periodic axes. */
-        double best = v3_dot(d, d);
-        for (int i = -1; i <= 1; i++)
-            for (int j = -1; j <= 1; j++)
-                for (int k = -1; k <= 1; k++) {
-                    if ((i && !fr->per[0]) || (j && !fr->per[1]) || (k && !fr->per[2])) continue;
-                    if (!i && !j && !k) continue;
-                    double e[3];
-                    for (int c = 0; c < 3; c++)
-                        e[c] = d[c] + i * fr->box[0][c] + j * fr->box[1][c] + k * fr->box[2][c];
-                    best = fmin(best, v3_dot(e, e));
-                }
-        return best;
-    }
-    return v3_dot(d, d);
+    if (!(fr->per[0] || fr->per[1] || fr->per[2])) return v3_dot(d, d);
+    double f[3];
+    m3_tmulv(CZ_CROWS(fr->inv), d, f);
+    for (int k = 0; k < 3; k++)
+        if (fr->per[k]) f[k] -= nearbyint(f[k]);
+    m3_tmulv(CZ_CROWS(fr->box), f, d);
+    /* Rounding the fractional offsets gives an image d0, but in a skewed cell not always the
+     * nearest. Any nearer image e = d0 + Σ n_k·box_k has |e| <= |d0| =: R, and its fractional
+     * coordinate e·g_k is bounded by R·|g_k|, so |n_k| <= R·|g_k| + 1/2: search that range. */
+    double best = v3_dot(d, d), r = sqrt(best);
+    long lim[3];
+    for (int k = 0; k < 3; k++)
+        lim[k] = fr->per[k] ? (long)ceil(r * fr->gnorm[k] + 0.5) : 0;
+    for (long i = -lim[0]; i <= lim[0]; i++)
+        for (long j = -lim[1]; j <= lim[1]; j++)
+            for (long k = -lim[2]; k <= lim[2]; k++) {
+                double e[3];
+                for (int c = 0; c < 3; c++)
+                    e[c] = d[c] + (double)i * fr->box[0][c] + (double)j * fr->box[1][c] +
+                           (double)k * fr->box[2][c];
+                best = fmin(best, v3_dot(e, e));
+            }
+    return best;
 }
 
 cz_status cz_atoms_min_distance(const cz_atoms *a, double *dmin, size_t pair[2]) {
@@ -304,6 +306,9 @@ cz_status cz_atoms_min_distance(const cz_atoms *a, double *dmin, size_t pair[2])
          * bounding box with the periodic rows kept (cell is validated elsewhere). */
         return CZ_FAIL(CZ_EINVAL, "cell rows and non-periodic axes are degenerate");
     }
+    for (int k = 0; k < 3; k++)
+        fr.gnorm[k] = sqrt(fr.inv[0][k] * fr.inv[0][k] + fr.inv[1][k] * fr.inv[1][k] +
+                           fr.inv[2][k] * fr.inv[2][k]);
     /* Perpendicular widths of the box: |det| / |b × c| etc. */
     double vol = fabs(m3_det(CZ_CROWS(fr.box))), width[3];
     for (int i = 0; i < 3; i++) {

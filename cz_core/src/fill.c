@@ -149,6 +149,8 @@ static cz_status make_plan(const cz_lattice *lat, const cz_volume *world, const 
                     prev_hi = hi;
                     if (p->atoms > o->max_atoms) {
                         cz_volume_destroy(v);
+                        free(p->runs);
+                        p->runs = NULL;
                         return CZ_FAIL_AS("cz_fill_shape", CZ_ERANGE,
                                           "fill would produce more than max_atoms = %zu atoms",
                                           o->max_atoms);

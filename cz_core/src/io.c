@@ -130,9 +130,9 @@ cz_status cz_format_from_path(const char *path, cz_format *format) {
     static const struct {
         const char *ext;
         cz_format format;
-    } known[] = {{".xyz", CZ_FORMAT_EXTXYZ},          {".extxyz", CZ_FORMAT_EXTXYZ},
-                 {".lmp", CZ_FORMAT_LAMMPS},          {".data", CZ_FORMAT_LAMMPS},
-                 {".lammps", CZ_FORMAT_LAMMPS},       {".prismatic", CZ_FORMAT_PRISMATIC},
+    } known[] = {{".xyz", CZ_FORMAT_EXTXYZ},    {".extxyz", CZ_FORMAT_EXTXYZ},
+                 {".lmp", CZ_FORMAT_LAMMPS},    {".data", CZ_FORMAT_LAMMPS},
+                 {".lammps", CZ_FORMAT_LAMMPS}, {".prismatic", CZ_FORMAT_PRISMATIC},
                  {".xyzp", CZ_FORMAT_PRISMATIC}};
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
         if (equal_nocase(dot, known[i].ext)) {
@@ -153,8 +153,8 @@ cz_status cz_format_from_name(const char *name, cz_format *format) {
     static const struct {
         const char *name;
         cz_format format;
-    } known[] = {{"auto", CZ_FORMAT_AUTO},         {"extxyz", CZ_FORMAT_EXTXYZ},
-                 {"xyz", CZ_FORMAT_EXTXYZ},        {"lammps", CZ_FORMAT_LAMMPS},
+    } known[] = {{"auto", CZ_FORMAT_AUTO},          {"extxyz", CZ_FORMAT_EXTXYZ},
+                 {"xyz", CZ_FORMAT_EXTXYZ},         {"lammps", CZ_FORMAT_LAMMPS},
                  {"lammps-data", CZ_FORMAT_LAMMPS}, {"prismatic", CZ_FORMAT_PRISMATIC}};
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
         if (equal_nocase(name, known[i].name)) {
@@ -174,8 +174,12 @@ static cz_status resolve_format(const char *fn, const char *path, cz_format requ
     if (requested == CZ_FORMAT_AUTO) {
         cz_status s = cz_format_from_path(path, format);
         if (s != CZ_OK) {
+            /* Report under the caller's name: "cz_atoms_write: unknown file extension ...". */
+            static const char prefix[] = "cz_format_from_path: ";
             char msg[512];
-            snprintf(msg, sizeof msg, "%s", cz_last_error());
+            const char *m = cz_last_error();
+            if (strncmp(m, prefix, sizeof prefix - 1) == 0) m += sizeof prefix - 1;
+            snprintf(msg, sizeof msg, "%s", m);
             return CZ_FAIL_AS(fn, s, "%s", msg);
         }
         return CZ_OK;
@@ -227,8 +231,8 @@ static cz_status out_open(out_file *o, const char *path) {
         if (e != EEXIST) break;
     }
     char eb[128];
-    cz_status s = CZ_FAIL_AS(WRITE_FN, CZ_EIO, "cannot create '%s' (temporary file '%s'): %s",
-                             path, o->tmp, errno_text(e, eb, sizeof eb));
+    cz_status s = CZ_FAIL_AS(WRITE_FN, CZ_EIO, "cannot create '%s' (temporary file '%s'): %s", path,
+                             o->tmp, errno_text(e, eb, sizeof eb));
     free(o->tmp);
     o->tmp = NULL;
     return s;
@@ -270,8 +274,8 @@ static cz_status out_close(out_file *o, cz_status status) {
         errno = 0;
         if (rename(o->tmp, o->path) != 0) {
             e = errno;
-            status = CZ_FAIL_AS(WRITE_FN, CZ_EIO, "cannot rename '%s' to '%s': %s", o->tmp,
-                                o->path, errno_text(e, eb, sizeof eb));
+            status = CZ_FAIL_AS(WRITE_FN, CZ_EIO, "cannot rename '%s' to '%s': %s", o->tmp, o->path,
+                                errno_text(e, eb, sizeof eb));
         }
     }
     if (status != CZ_OK) remove(o->tmp);
@@ -331,8 +335,7 @@ static void write_extxyz(out_file *o, const cz_atoms *atoms, const char *comment
      * singular cell, so it is left out. */
     if (!cell_is_zero(atoms->cell)) {
         const double(*c)[3] = atoms->cell;
-        out_printf(o,
-                   "Lattice=\"%.10f %.10f %.10f %.10f %.10f %.10f %.10f %.10f %.10f\" ", c[0][0],
+        out_printf(o, "Lattice=\"%.10f %.10f %.10f %.10f %.10f %.10f %.10f %.10f %.10f\" ", c[0][0],
                    c[0][1], c[0][2], c[1][0], c[1][1], c[1][2], c[2][0], c[2][1], c[2][2]);
     }
     out_printf(o,
@@ -365,7 +368,8 @@ static void write_extxyz(out_file *o, const cz_atoms *atoms, const char *comment
 /* The format has only three box lengths, so every non-zero cell row must lie along its own
  * Cartesian axis. A zero row gets the atoms' extent plus `padding` on both sides, and the
  * atoms are shifted along that axis so the padding really is on both sides: Prismatic's box
- * always starts at 0. */
+ * always starts at 0. Along axes with a cell row the positions are written as they are, so a
+ * caller who wants every atom inside [0, a) wraps them first (cz_atoms_wrap). */
 typedef struct prismatic_box {
     double length[3];
     double shift[3];
@@ -440,14 +444,36 @@ static void write_prismatic(out_file *o, const cz_atoms *atoms, const prismatic_
 typedef struct lammps_box {
     double origin[3];
     double lx, ly, lz, xy, xz, yz;
-    double rot[3][3];   /* rows: the LAMMPS x, y, z axes in the cz frame */
-    int rotated;        /* 1 when rot is not the identity */
-    int tilt_reduced;   /* 1 when tilt factors were reduced by lattice vectors */
-    int tilt_large;     /* 1 when a tilt factor still exceeds LAMMPS's default limit */
-    double (*xyz)[3];   /* [n] positions in the LAMMPS frame */
+    double lo[3], hi[3]; /* box bounds as printed */
+    double rot[3][3];    /* rows: the LAMMPS x, y, z axes in the cz frame */
+    int rotated;         /* 1 when rot is not the identity */
+    int tilt_reduced;    /* 1 when tilt factors were reduced by lattice vectors */
+    int tilt_large;      /* 1 when a tilt factor still exceeds LAMMPS's default limit */
+    double (*xyz)[3];    /* [n] positions in the LAMMPS frame */
     int type_of_z[CZ_MAX_Z + 1];
     int ntypes;
 } lammps_box;
+
+/* A number as LAMMPS will read it back from our "%.10f". The buffer holds any finite double
+ * in that format (at most 309 integer digits). */
+static double printed(double v) {
+    char s[400];
+    snprintf(s, sizeof s, "%.10f", v);
+    return strtod(s, NULL);
+}
+
+/* The printed tilt. LAMMPS tests |tilt / (hi − lo)| > 0.5 on the numbers it reads, so a tilt
+ * that sits on the limit (a hexagonal cell has xy = −lx/2 exactly) can fail that test by one
+ * rounding. Such a tilt is moved toward zero by the last printed digit (1e-10 Å), the
+ * precision of the file anyway, until LAMMPS's test passes. Larger tilts are left alone. */
+static double fit_tilt(double tilt, double len, double printed_len) {
+    double t = printed(tilt);
+    if (fabs(tilt) > 0.5 * len * (1.0 + 1e-9)) return t;
+    for (int k = 0; k < 16 && fabs(t / printed_len) > 0.5; k++) {
+        t = printed(t - copysign(1e-10, t));
+    }
+    return t;
+}
 
 /* For an axis without a cell row, pick a unit direction orthogonal to the span of the `nq`
  * orthonormal vectors q: the Cartesian axis of the same index when it is well away from that
@@ -557,8 +583,8 @@ static cz_status lammps_prepare(const cz_atoms *atoms, double padding, lammps_bo
     /* Rotation into the LAMMPS frame (the Q of a QR factorisation of the edges): x along a,
      * y along the part of b orthogonal to a, z = x × y. Cells that are already
      * lower-triangular are used as they are, so their positions are written bit for bit. */
-    box->rotated = !(m[0][1] == 0.0 && m[0][2] == 0.0 && m[1][2] == 0.0 && m[0][0] > 0.0 &&
-                     m[1][1] > 0.0);
+    box->rotated =
+        !(m[0][1] == 0.0 && m[0][2] == 0.0 && m[1][2] == 0.0 && m[0][0] > 0.0 && m[1][1] > 0.0);
     if (box->rotated) {
         double *e1 = box->rot[0], *e2 = box->rot[1], *e3 = box->rot[2];
         double na = v3_norm(m[0]);
@@ -590,8 +616,7 @@ static cz_status lammps_prepare(const cz_atoms *atoms, double padding, lammps_bo
 
     box->xyz = malloc(atoms->n * sizeof *box->xyz);
     if (!box->xyz) {
-        return CZ_FAIL_AS(WRITE_FN, CZ_ENOMEM, "lammps: out of memory for %zu positions",
-                          atoms->n);
+        return CZ_FAIL_AS(WRITE_FN, CZ_ENOMEM, "lammps: out of memory for %zu positions", atoms->n);
     }
     for (size_t i = 0; i < atoms->n; i++) {
         if (box->rotated) {
@@ -607,20 +632,23 @@ static cz_status lammps_prepare(const cz_atoms *atoms, double padding, lammps_bo
      * the other edges without changing the crystal, so the tilts are reduced that way (yz
      * first, since it moves xz too); atoms that leave the new box along that axis are moved
      * back by the same lattice vector. Non-periodic axes cannot be treated so, and their tilt
-     * is written as it is with a note in the file header. */
+     * is written as it is with a note in the file header. A tilt within 1e-9 of the limit
+     * (hexagonal cells sit exactly on it) is not reduced; see fit_tilt() for how it is
+     * printed. */
+    const double tol = 1.0 + 1e-9;
     int pa = atoms->pbc[0] && given[0], pb = atoms->pbc[1] && given[1];
     int shift_a = 0, shift_b = 0;
-    if (pb && fabs(box->yz) > 0.5 * box->ly) {
+    if (pb && fabs(box->yz) > 0.5 * box->ly * tol) {
         double k = round(box->yz / box->ly);
         box->yz -= k * box->ly;
         box->xz -= k * box->xy;
         shift_b = 1;
     }
-    if (pa && fabs(box->xz) > 0.5 * box->lx) {
+    if (pa && fabs(box->xz) > 0.5 * box->lx * tol) {
         box->xz -= round(box->xz / box->lx) * box->lx;
         shift_a = 1;
     }
-    if (pa && fabs(box->xy) > 0.5 * box->lx) {
+    if (pa && fabs(box->xy) > 0.5 * box->lx * tol) {
         box->xy -= round(box->xy / box->lx) * box->lx;
         shift_a = 1;
     }
@@ -642,8 +670,8 @@ static cz_status lammps_prepare(const cz_atoms *atoms, double padding, lammps_bo
             if (shift_a && (fa < 0.0 || fa >= 1.0)) r[0] -= floor(fa) * box->lx;
         }
     }
-    box->tilt_large = fabs(box->xy) > 0.5 * box->lx || fabs(box->xz) > 0.5 * box->lx ||
-                      fabs(box->yz) > 0.5 * box->ly;
+    box->tilt_large = fabs(box->xy) > 0.5 * box->lx * tol || fabs(box->xz) > 0.5 * box->lx * tol ||
+                      fabs(box->yz) > 0.5 * box->ly * tol;
 
     /* Tilts at the level of rounding noise (a rotated orthogonal cell) are exactly zero, so
      * such boxes are written as orthogonal ones. */
@@ -651,6 +679,17 @@ static cz_status lammps_prepare(const cz_atoms *atoms, double padding, lammps_bo
     if (fabs(box->xy) <= 1e-12 * scale) box->xy = 0.0;
     if (fabs(box->xz) <= 1e-12 * scale) box->xz = 0.0;
     if (fabs(box->yz) <= 1e-12 * scale) box->yz = 0.0;
+
+    /* The bounds and tilts exactly as they will be printed and as LAMMPS will read them. */
+    for (int k = 0; k < 3; k++) {
+        double len = k == 0 ? box->lx : (k == 1 ? box->ly : box->lz);
+        box->lo[k] = printed(box->origin[k]);
+        box->hi[k] = printed(box->origin[k] + len);
+    }
+    double plx = box->hi[0] - box->lo[0], ply = box->hi[1] - box->lo[1];
+    box->xy = fit_tilt(box->xy, box->lx, plx);
+    box->xz = fit_tilt(box->xz, box->lx, plx);
+    box->yz = fit_tilt(box->yz, box->ly, ply);
     return CZ_OK;
 }
 
@@ -663,8 +702,7 @@ static void write_lammps(out_file *o, const cz_atoms *atoms, const lammps_box *b
         out_printf(o,
                    "# cell rotated into the LAMMPS frame: x' = R x with R rows (%.12f %.12f "
                    "%.12f) (%.12f %.12f %.12f) (%.12f %.12f %.12f)\n",
-                   r[0][0], r[0][1], r[0][2], r[1][0], r[1][1], r[1][2], r[2][0], r[2][1],
-                   r[2][2]);
+                   r[0][0], r[0][1], r[0][2], r[1][0], r[1][1], r[1][2], r[2][0], r[2][1], r[2][2]);
     }
     if (box->tilt_reduced) {
         out_printf(o,
@@ -677,10 +715,9 @@ static void write_lammps(out_file *o, const cz_atoms *atoms, const lammps_box *b
                    "LAMMPS needs 'box tilt large' before read_data if that axis is periodic\n");
     }
     out_printf(o, "%zu atoms\n%d atom types\n\n", atoms->n, box->ntypes);
-    const double *lo = box->origin;
-    out_printf(o, "%.10f %.10f xlo xhi\n", lo[0], lo[0] + box->lx);
-    out_printf(o, "%.10f %.10f ylo yhi\n", lo[1], lo[1] + box->ly);
-    out_printf(o, "%.10f %.10f zlo zhi\n", lo[2], lo[2] + box->lz);
+    out_printf(o, "%.10f %.10f xlo xhi\n", box->lo[0], box->hi[0]);
+    out_printf(o, "%.10f %.10f ylo yhi\n", box->lo[1], box->hi[1]);
+    out_printf(o, "%.10f %.10f zlo zhi\n", box->lo[2], box->hi[2]);
     if (box->xy != 0.0 || box->xz != 0.0 || box->yz != 0.0) {
         out_printf(o, "%.10f %.10f %.10f xy xz yz\n", box->xy, box->xz, box->yz);
     }
@@ -694,8 +731,8 @@ static void write_lammps(out_file *o, const cz_atoms *atoms, const lammps_box *b
     out_printf(o, "\nAtoms  # atomic\n\n");
     for (size_t i = 0; i < atoms->n && !o->err; i++) {
         const double *r = box->xyz[i];
-        out_printf(o, "%zu %d %.10f %.10f %.10f\n", i + 1, box->type_of_z[atoms->z[i]], r[0],
-                   r[1], r[2]);
+        out_printf(o, "%zu %d %.10f %.10f %.10f\n", i + 1, box->type_of_z[atoms->z[i]], r[0], r[1],
+                   r[2]);
     }
 }
 
@@ -759,9 +796,9 @@ cz_status cz_atoms_write(const char *path, const cz_atoms *atoms, const cz_write
 typedef struct in_file {
     FILE *f;
     const char *path;
-    char *line;  /* current line without its end-of-line characters */
+    char *line; /* current line without its end-of-line characters */
     size_t cap;
-    size_t lineno;  /* 1-based number of the current line */
+    size_t lineno; /* 1-based number of the current line */
 } in_file;
 
 /* Next line into r->line (CR LF and LF endings both accepted). Returns 1 for a line, 0 at the

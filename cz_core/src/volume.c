@@ -261,7 +261,20 @@ cz_status cz_volume_miller(const cz_lattice *lattice, const int hkl[3], double d
         return CZ_FAIL(CZ_EINVAL, "Miller indices (0 0 0) define no plane");
     cz_status s = cz_lattice_plane(lattice, hkl, &dsp, n);
     if (s != CZ_OK) return s;
-    double d = snap ? dsp * nearbyint(distance / dsp) : distance;
+    double d = distance;
+    if (snap) {
+        /* Site b of cell (i, j, k) lies at height (h i + k j + l k' + f_b·hkl)·d_hkl along n̂, so
+         * atomic planes sit at (integer + f_b·hkl)·d_hkl: with a basis (centred cells) there
+         * are planes between the multiples of d_hkl, e.g. every d_200 for fcc (100). */
+        double best = INFINITY;
+        for (size_t b = 0; b < lattice->nbasis; b++) {
+            double off = hkl[0] * lattice->frac[b][0] + hkl[1] * lattice->frac[b][1] +
+                         hkl[2] * lattice->frac[b][2];
+            double cand = (nearbyint(distance / dsp - off) + off) * dsp;
+            if (fabs(cand - distance) < fabs(best - distance)) best = cand;
+        }
+        d = best;
+    }
     return poly_new(1, (const double(*)[3])n, &d, out);
 }
 

@@ -1,7 +1,8 @@
 /**
  * cz_elements.h — chemical elements: symbols and standard atomic masses for Z = 1..118.
  * Masses are IUPAC standard atomic weights (conventional values) in g/mol; for elements
- * without stable isotopes, the mass number of the longest-lived isotope.
+ * without stable isotopes, the atomic mass of the longest-lived isotope (the values of
+ * ase.data.atomic_masses).
  */
 #ifndef CZ_ELEMENTS_H
 #define CZ_ELEMENTS_H

@@ -3,14 +3,22 @@
  *
  *  extxyz   : extended XYZ as ASE reads and writes it. Lattice="ax ay az bx ... cz",
  *             Properties=species:S:1:pos:R:3:object_id:I:1:grain_id:I:1:class_id:I:1,
- *             pbc="T T F". The reader accepts any Properties line (species:S or Z:I,
- *             pos:R:3, optional label columns; unknown columns are skipped).
+ *             pbc="T T F". The comment is written as comment="…" (ASE reads it into
+ *             atoms.info). The reader accepts any Properties line (species:S or Z:I,
+ *             pos:R:3, optional label columns; unknown columns are skipped); pbc on an axis
+ *             with a zero Lattice row is dropped; an atom count above CZ_MAX_ATOMS is CZ_EIO.
  *  lammps   : LAMMPS data file, atom_style atomic, one atom type per element (types in
  *             increasing Z), Masses section. LAMMPS needs a lower-triangular cell (a ∥ x,
  *             b in xy); other cells are rotated into that frame. Non-periodic structures
- *             get a box around the atoms with `padding` Å on each side.
+ *             get a box around the atoms with `padding` Å on each side. Tilt factors beyond
+ *             LAMMPS's limits are reduced by lattice vectors along periodic axes (atoms moved
+ *             back into the box by the same vectors); left-handed cells are written as −c
+ *             from the far corner.
  *  prismatic: Prismatic / computem xyz: comment line; "a b c" of an orthogonal cell; one line
  *             "Z x y z occupancy u_rms" per atom; final "-1". Non-orthogonal cells are refused.
+ *             Axes without a cell row get extent + 2·padding, and the atoms are shifted by
+ *             padding − min along them. Reading gives cell diag(a, b, c), pbc all 0, labels 0;
+ *             occupancy and u_rms are not kept; the final -1 is required.
  *
  * All functions are reentrant; nothing is kept open after return. On failure of a writer
  * the target file is not left half-written (written to a temporary name, then renamed).
@@ -42,18 +50,21 @@ typedef struct cz_write_opts {
 
 CZ_API void cz_write_opts_default(cz_write_opts *opts);
 
-/** Format from a file name's extension ("a.xyz" → CZ_FORMAT_EXTXYZ).
+/** Format from a file name's extension, any letter case ("a.XYZ" → CZ_FORMAT_EXTXYZ).
  *  @return CZ_OK, CZ_EINVAL (NULL or unknown extension). */
 CZ_API cz_status cz_format_from_path(const char *path, cz_format *format);
 
-/** Format from its name ("extxyz", "xyz", "lammps", "lammps-data", "prismatic").
+/** Format from its name, any letter case ("extxyz", "xyz", "lammps", "lammps-data",
+ *  "prismatic", or "auto" for CZ_FORMAT_AUTO).
  *  @return CZ_OK, CZ_EINVAL. */
 CZ_API cz_status cz_format_from_name(const char *name, cz_format *format);
 
 /**
  * Write atoms to `path` in opts->format (AUTO: by extension). opts NULL = defaults.
- * @return CZ_OK, CZ_EINVAL (NULL, unknown format, cell the format cannot hold),
- *         CZ_EIO (cannot create/write; message carries strerror), CZ_ENOMEM.
+ * @return CZ_OK, CZ_EINVAL (NULL or empty path, unknown format, cell the format cannot hold,
+ *         padding < 0, u_rms < 0, occupancy outside [0, 1], a comment with a line break, Z
+ *         outside 1..118, non-finite positions or cell, LAMMPS with no atoms, a padded box of
+ *         zero length), CZ_EIO (cannot create/write; message carries strerror), CZ_ENOMEM.
  */
 CZ_API cz_status cz_atoms_write(const char *path, const cz_atoms *atoms, const cz_write_opts *opts);
 

@@ -39,8 +39,9 @@ CZ_API cz_status cz_volume_halfspace(const double normal[3], const double point[
 /**
  * Half-space bounded by a plane of Miller indices (hkl) of `lattice`, in the lattice's own
  * (unrotated) frame: outward normal n̂ ∥ h a* + k b* + l c*, plane at `distance` Å from the
- * lattice origin along n̂. With snap != 0 the distance is rounded to the nearest multiple of
- * the plane spacing d_hkl, so the facet lies exactly on a lattice plane.
+ * lattice origin along n̂. With snap != 0 the distance is moved to the nearest plane that
+ * holds atoms of the lattice (any basis site: (integer + f_b·hkl)·d_hkl), so the facet lies
+ * exactly on an atomic plane; for fcc (100) these come every d_200 = a/2.
  * @return CZ_OK, CZ_EINVAL (NULL lattice, (000), non-finite distance), CZ_ENOMEM.
  */
 CZ_API cz_status cz_volume_miller(const cz_lattice *lattice, const int hkl[3], double distance,

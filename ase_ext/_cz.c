@@ -1,0 +1,1557 @@
+/*
+ * _cz.c — CPython bindings of libczcore: the extension module cz._cz.
+ *
+ * Every binding has the same four steps: validate and convert the Python arguments, call ONE
+ * cz_ function with the GIL released, translate a failing cz_status into a Python exception
+ * carrying cz_last_error(), and convert the outputs into Python objects. There is no geometry,
+ * physics or default value here: options structs are initialised by the library's own
+ * cz_*_opts_default() and only the arguments the caller actually gave (not None) override them.
+ *
+ * C objects live in PyCapsules whose destructors call the matching cz_*_destroy, so every object
+ * is freed exactly once whatever path Python takes. Lattices and volumes are immutable after
+ * creation and may be used from several threads at once; a scene is mutable, so its capsule
+ * carries a lock that serialises every call on that scene.
+ *
+ * The cz error message is thread-local and the C work runs on the calling thread (only the GIL
+ * is released), so reading cz_last_error() after reacquiring the GIL yields this call's message.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#include <numpy/arrayobject.h>
+
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "cz/cz.h"
+
+/* Capsule names: PyCapsule compares them with strcmp, so distinct kinds cannot be confused. */
+static const char LATTICE_CAPSULE[] = "cz._cz.lattice";
+static const char VOLUME_CAPSULE[] = "cz._cz.volume";
+static const char SCENE_CAPSULE[] = "cz._cz.scene";
+
+/* The C API takes `const double m[3][3]`; ISO C (before C2x) does not convert double (*)[3] to
+ * const double (*)[3] implicitly, so the qualifier is added explicitly. */
+#define CONST33(a) ((const double(*)[3])(a))
+
+/* cz.CzError, the exception for every status other than EINVAL, ENOMEM and EIO. */
+static PyObject *CzError = NULL;
+
+/* Run `stmt` (a call into cz) without the GIL. The thread's previous message is cleared first so
+ * that a failure always reports its own text. */
+#define CZ_NOGIL(stmt)         \
+    do {                       \
+        Py_BEGIN_ALLOW_THREADS \
+            cz_clear_error();  \
+            stmt;              \
+        Py_END_ALLOW_THREADS   \
+    } while (0)
+
+/* ------------------------------------------------------------------------------------------ */
+/* Errors                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Raise the Python exception for `status` with the calling thread's cz message and return NULL.
+ * The exception instance gets a `status` attribute holding the numeric cz_status. */
+static PyObject *raise_status(cz_status status) {
+    PyObject *type;
+    switch (status) {
+        case CZ_EINVAL: type = PyExc_ValueError; break;
+        case CZ_ENOMEM: type = PyExc_MemoryError; break;
+        case CZ_EIO: type = PyExc_OSError; break;
+        default: type = CzError; break;
+    }
+    const char *text = cz_last_error();
+    if (text == NULL || text[0] == '\0') text = cz_strerror(status);
+    /* File names in messages need not be UTF-8; never let decoding hide the real error. */
+    PyObject *msg = PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "replace");
+    if (msg == NULL) return NULL;
+    PyObject *exc = PyObject_CallOneArg(type, msg);
+    Py_DECREF(msg);
+    if (exc == NULL) return NULL;
+    PyObject *code = PyLong_FromLong((long)status);
+    if (code == NULL || PyObject_SetAttrString(exc, "status", code) < 0) {
+        Py_XDECREF(code);
+        Py_DECREF(exc);
+        return NULL;
+    }
+    Py_DECREF(code);
+    PyErr_SetObject(type, exc);
+    Py_DECREF(exc);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Argument conversion                                                                         */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Describe a shape such as (n, 3) into buf; a negative entry prints as "n". */
+static void format_shape(char *buf, size_t size, int ndim, const npy_intp *dims) {
+    size_t k = 0;
+    int w = snprintf(buf, size, "(");
+    if (w > 0) k = (size_t)w;
+    for (int d = 0; d < ndim && k < size; d++) {
+        if (dims[d] < 0)
+            w = snprintf(buf + k, size - k, "%sn", d ? ", " : "");
+        else
+            w = snprintf(buf + k, size - k, "%s%ld", d ? ", " : "", (long)dims[d]);
+        if (w > 0) k += (size_t)w;
+    }
+    if (k < size) snprintf(buf + k, size - k, ndim == 1 ? ",)" : ")");
+}
+
+/* Check that `a` has `ndim` dimensions matching `want` (negative = any length). On mismatch
+ * raise ValueError naming the argument and return 0. */
+static int check_shape(PyArrayObject *a, const char *name, int ndim, const npy_intp *want) {
+    int ok = PyArray_NDIM(a) == ndim;
+    for (int d = 0; ok && d < ndim; d++) ok = want[d] < 0 || PyArray_DIM(a, d) == want[d];
+    if (ok) return 1;
+    char expected[64], got[96];
+    format_shape(expected, sizeof expected, ndim, want);
+    int got_ndim = PyArray_NDIM(a) > 4 ? 4 : PyArray_NDIM(a);
+    format_shape(got, sizeof got, got_ndim, PyArray_DIMS(a));
+    PyErr_Format(PyExc_ValueError, "%s must have shape %s, got %s", name, expected, got);
+    return 0;
+}
+
+/* C-contiguous float64 view or copy of `obj` with the given shape (d < 0: any length).
+ * New reference, or NULL with an exception set. */
+static PyArrayObject *double_array(PyObject *obj, const char *name, int ndim, npy_intp d0,
+                                   npy_intp d1) {
+    PyArrayObject *a = (PyArrayObject *)PyArray_FROMANY(obj, NPY_DOUBLE, 0, 0, NPY_ARRAY_IN_ARRAY);
+    if (a == NULL) return NULL;
+    npy_intp want[2] = {d0, d1};
+    if (!check_shape(a, name, ndim, want)) {
+        Py_DECREF(a);
+        return NULL;
+    }
+    return a;
+}
+
+/* Copy a length-3 vector into out. Returns 1, or 0 with an exception set. */
+static int get_vec3(PyObject *obj, const char *name, double out[3]) {
+    PyArrayObject *a = double_array(obj, name, 1, 3, 0);
+    if (a == NULL) return 0;
+    memcpy(out, PyArray_DATA(a), 3 * sizeof(double));
+    Py_DECREF(a);
+    return 1;
+}
+
+/* Copy a 3×3 matrix (rows) into out. Returns 1, or 0 with an exception set. */
+static int get_mat33(PyObject *obj, const char *name, double out[3][3]) {
+    PyArrayObject *a = double_array(obj, name, 2, 3, 3);
+    if (a == NULL) return 0;
+    memcpy(out, PyArray_DATA(a), 9 * sizeof(double));
+    Py_DECREF(a);
+    return 1;
+}
+
+/* Copy exactly three integers (Miller indices, zone axes) into out. */
+static int get_int3(PyObject *obj, const char *name, int out[3]) {
+    PyObject *seq = PySequence_Fast(obj, "");
+    if (seq == NULL) {
+        PyErr_Format(PyExc_TypeError, "%s must be a sequence of 3 integers", name);
+        return 0;
+    }
+    if (PySequence_Fast_GET_SIZE(seq) != 3) {
+        PyErr_Format(PyExc_ValueError, "%s must have 3 entries, got %zd", name,
+                     PySequence_Fast_GET_SIZE(seq));
+        Py_DECREF(seq);
+        return 0;
+    }
+    for (Py_ssize_t k = 0; k < 3; k++) {
+        int overflow = 0;
+        long v = PyLong_AsLongAndOverflow(PySequence_Fast_GET_ITEM(seq, k), &overflow);
+        if (v == -1 && PyErr_Occurred()) {
+            Py_DECREF(seq);
+            return 0;
+        }
+        if (overflow || v < INT_MIN || v > INT_MAX) {
+            PyErr_Format(PyExc_ValueError, "%s: entry %zd is out of range", name, k);
+            Py_DECREF(seq);
+            return 0;
+        }
+        out[k] = (int)v;
+    }
+    Py_DECREF(seq);
+    return 1;
+}
+
+/* Three truth values (periodicity along a, b, c). */
+static int get_pbc(PyObject *obj, int out[3]) {
+    PyObject *seq = PySequence_Fast(obj, "pbc must be a sequence of 3 booleans");
+    if (seq == NULL) return 0;
+    if (PySequence_Fast_GET_SIZE(seq) != 3) {
+        PyErr_Format(PyExc_ValueError, "pbc must have 3 entries, got %zd",
+                     PySequence_Fast_GET_SIZE(seq));
+        Py_DECREF(seq);
+        return 0;
+    }
+    for (Py_ssize_t k = 0; k < 3; k++) {
+        int v = PyObject_IsTrue(PySequence_Fast_GET_ITEM(seq, k));
+        if (v < 0) {
+            Py_DECREF(seq);
+            return 0;
+        }
+        out[k] = v;
+    }
+    Py_DECREF(seq);
+    return 1;
+}
+
+/* Integer array of C ints: a 1-D array of length *n (or any length when *n < 0 on entry; the
+ * length is returned in *n). Returns a PyMem buffer the caller frees, or NULL with an exception
+ * set. Values are range-checked rather than silently truncated. */
+static int *int_buffer(PyObject *obj, const char *name, npy_intp *n) {
+    PyArrayObject *a = (PyArrayObject *)PyArray_FROMANY(obj, NPY_INT64, 0, 0, NPY_ARRAY_IN_ARRAY);
+    if (a == NULL) return NULL;
+    npy_intp want[1] = {*n};
+    if (!check_shape(a, name, 1, want)) {
+        Py_DECREF(a);
+        return NULL;
+    }
+    npy_intp len = PyArray_DIM(a, 0);
+    int *buf = PyMem_Malloc((size_t)(len > 0 ? len : 1) * sizeof(int));
+    if (buf == NULL) {
+        Py_DECREF(a);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    const int64_t *src = PyArray_DATA(a);
+    for (npy_intp i = 0; i < len; i++) {
+        if (src[i] < INT_MIN || src[i] > INT_MAX) {
+            PyErr_Format(PyExc_ValueError, "%s[%ld] = %lld is out of range", name, (long)i,
+                         (long long)src[i]);
+            PyMem_Free(buf);
+            Py_DECREF(a);
+            return NULL;
+        }
+        buf[i] = (int)src[i];
+    }
+    Py_DECREF(a);
+    *n = len;
+    return buf;
+}
+
+/* A transform given as the pair (m, t): m the 3×3 linear part acting on column vectors, t the
+ * translation in Å. */
+static int get_transform(PyObject *obj, cz_transform *tf) {
+    PyObject *seq = PySequence_Fast(obj, "a transform must be a pair (m, t)");
+    if (seq == NULL) return 0;
+    int ok = PySequence_Fast_GET_SIZE(seq) == 2;
+    if (!ok)
+        PyErr_SetString(PyExc_ValueError, "a transform must be a pair (m, t)");
+    else
+        ok = get_mat33(PySequence_Fast_GET_ITEM(seq, 0), "transform m", tf->m) &&
+             get_vec3(PySequence_Fast_GET_ITEM(seq, 1), "transform t", tf->t);
+    Py_DECREF(seq);
+    return ok;
+}
+
+/* Optional scalars: leave *out untouched (the library default) when obj is NULL or None. */
+static int opt_double(PyObject *obj, double *out) {
+    if (obj == NULL || obj == Py_None) return 1;
+    double v = PyFloat_AsDouble(obj);
+    if (v == -1.0 && PyErr_Occurred()) return 0;
+    *out = v;
+    return 1;
+}
+
+static int opt_int(PyObject *obj, const char *name, int *out) {
+    if (obj == NULL || obj == Py_None) return 1;
+    int overflow = 0;
+    long v = PyLong_AsLongAndOverflow(obj, &overflow);
+    if (v == -1 && PyErr_Occurred()) return 0;
+    if (overflow || v < INT_MIN || v > INT_MAX) {
+        PyErr_Format(PyExc_ValueError, "%s is out of range", name);
+        return 0;
+    }
+    *out = (int)v;
+    return 1;
+}
+
+static int opt_size(PyObject *obj, const char *name, size_t *out) {
+    if (obj == NULL || obj == Py_None) return 1;
+    PyObject *num = PyNumber_Index(obj);
+    if (num == NULL) return 0;
+    if (PyLong_AsLong(num) < 0 && !PyErr_Occurred()) {
+        PyErr_Format(PyExc_ValueError, "%s must be >= 0 (got %S)", name, num);
+        Py_DECREF(num);
+        return 0;
+    }
+    PyErr_Clear(); /* a huge value overflows long; PyLong_AsSize_t below judges it */
+    size_t v = PyLong_AsSize_t(num);
+    Py_DECREF(num);
+    if (v == (size_t)-1 && PyErr_Occurred()) return 0;
+    *out = v;
+    return 1;
+}
+
+/* Unsigned 64-bit integer (seeds, streams, indices); negative values raise OverflowError. */
+static int get_u64(PyObject *obj, void *out) {
+    PyObject *num = PyNumber_Index(obj);
+    if (num == NULL) return 0;
+    unsigned long long v = PyLong_AsUnsignedLongLong(num);
+    Py_DECREF(num);
+    if (v == (unsigned long long)-1 && PyErr_Occurred()) return 0;
+    *(uint64_t *)out = (uint64_t)v;
+    return 1;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Capsules                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+static void lattice_capsule_free(PyObject *cap) {
+    cz_lattice_destroy(PyCapsule_GetPointer(cap, LATTICE_CAPSULE));
+}
+
+static void volume_capsule_free(PyObject *cap) {
+    cz_volume_destroy(PyCapsule_GetPointer(cap, VOLUME_CAPSULE));
+}
+
+static void scene_capsule_free(PyObject *cap) {
+    cz_scene_destroy(PyCapsule_GetPointer(cap, SCENE_CAPSULE));
+    PyThread_type_lock lock = PyCapsule_GetContext(cap);
+    if (lock != NULL) PyThread_free_lock(lock);
+}
+
+/* Wrap a new lattice; destroys it if the capsule cannot be made. */
+static PyObject *wrap_lattice(cz_lattice *lattice) {
+    PyObject *cap = PyCapsule_New(lattice, LATTICE_CAPSULE, lattice_capsule_free);
+    if (cap == NULL) cz_lattice_destroy(lattice);
+    return cap;
+}
+
+static PyObject *wrap_volume(cz_volume *volume) {
+    PyObject *cap = PyCapsule_New(volume, VOLUME_CAPSULE, volume_capsule_free);
+    if (cap == NULL) cz_volume_destroy(volume);
+    return cap;
+}
+
+static const cz_lattice *get_lattice(PyObject *obj) {
+    if (!PyCapsule_IsValid(obj, LATTICE_CAPSULE)) {
+        PyErr_Format(PyExc_TypeError, "expected a cz lattice handle, got %.100s",
+                     Py_TYPE(obj)->tp_name);
+        return NULL;
+    }
+    return PyCapsule_GetPointer(obj, LATTICE_CAPSULE);
+}
+
+static const cz_volume *get_volume(PyObject *obj) {
+    if (!PyCapsule_IsValid(obj, VOLUME_CAPSULE)) {
+        PyErr_Format(PyExc_TypeError, "expected a cz volume handle, got %.100s",
+                     Py_TYPE(obj)->tp_name);
+        return NULL;
+    }
+    return PyCapsule_GetPointer(obj, VOLUME_CAPSULE);
+}
+
+static cz_scene *get_scene(PyObject *obj, PyThread_type_lock *lock) {
+    if (!PyCapsule_IsValid(obj, SCENE_CAPSULE)) {
+        PyErr_Format(PyExc_TypeError, "expected a cz scene handle, got %.100s",
+                     Py_TYPE(obj)->tp_name);
+        return NULL;
+    }
+    *lock = PyCapsule_GetContext(obj);
+    return PyCapsule_GetPointer(obj, SCENE_CAPSULE);
+}
+
+/* Like CZ_NOGIL, holding the scene's lock: scenes are mutable and calls on one scene from
+ * several Python threads must not interleave. The lock is taken without the GIL so a thread
+ * waiting for it never blocks the interpreter. */
+#define CZ_NOGIL_LOCKED(lock, stmt)                   \
+    do {                                              \
+        Py_BEGIN_ALLOW_THREADS                        \
+            PyThread_acquire_lock((lock), WAIT_LOCK); \
+            cz_clear_error();                         \
+            stmt;                                     \
+            PyThread_release_lock(lock);              \
+        Py_END_ALLOW_THREADS                          \
+    } while (0)
+
+/* ------------------------------------------------------------------------------------------ */
+/* Output conversion                                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+/* dict[key] = value, stealing value. Returns 0 on success, -1 with an exception set. */
+static int dict_put(PyObject *dict, const char *key, PyObject *value) {
+    if (value == NULL) return -1;
+    int rc = PyDict_SetItemString(dict, key, value);
+    Py_DECREF(value);
+    return rc;
+}
+
+static PyObject *new_double_array(int ndim, npy_intp d0, npy_intp d1) {
+    npy_intp dims[2] = {d0, d1};
+    return PyArray_SimpleNew(ndim, dims, NPY_DOUBLE);
+}
+
+static PyObject *vec3_array(const double v[3]) {
+    PyObject *a = new_double_array(1, 3, 0);
+    if (a != NULL) memcpy(PyArray_DATA((PyArrayObject *)a), v, 3 * sizeof(double));
+    return a;
+}
+
+static PyObject *mat33_array(const double (*m)[3]) {
+    PyObject *a = new_double_array(2, 3, 3);
+    if (a != NULL) memcpy(PyArray_DATA((PyArrayObject *)a), m, 9 * sizeof(double));
+    return a;
+}
+
+static PyObject *transform_tuple(const cz_transform *tf) {
+    PyObject *m = mat33_array(CONST33(tf->m));
+    PyObject *t = vec3_array(tf->t);
+    if (m == NULL || t == NULL) {
+        Py_XDECREF(m);
+        Py_XDECREF(t);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", m, t);
+}
+
+/* Convert a cz_atoms into a dict of numpy arrays and destroy it (on every path): positions
+ * (n, 3) float64 Å, numbers / object_id / grain_id / class_id (n,) int64, cell (3, 3) float64
+ * (rows a, b, c), pbc (3,) bool. */
+static PyObject *atoms_to_dict(cz_atoms *atoms) {
+    npy_intp n = (npy_intp)atoms->n;
+    npy_intp dn[1] = {n}, d3[1] = {3};
+    PyArrayObject *pos = (PyArrayObject *)new_double_array(2, n, 3);
+    PyArrayObject *ints[4] = {NULL, NULL, NULL, NULL};
+    for (int k = 0; k < 4; k++) ints[k] = (PyArrayObject *)PyArray_SimpleNew(1, dn, NPY_INT64);
+    PyArrayObject *pbc = (PyArrayObject *)PyArray_SimpleNew(1, d3, NPY_BOOL);
+    PyObject *cell = mat33_array(CONST33(atoms->cell));
+    PyObject *dict = PyDict_New();
+    int ok = pos && ints[0] && ints[1] && ints[2] && ints[3] && pbc && cell && dict;
+    if (ok) {
+        /* Large structures: copy without holding the interpreter. */
+        Py_BEGIN_ALLOW_THREADS
+            if (n > 0) memcpy(PyArray_DATA(pos), atoms->xyz, (size_t)n * 3 * sizeof(double));
+            const int *src[4] = {atoms->z, atoms->object_id, atoms->grain_id, atoms->class_id};
+            for (int k = 0; k < 4; k++) {
+                int64_t *dst = PyArray_DATA(ints[k]);
+                for (npy_intp i = 0; i < n; i++) dst[i] = src[k][i];
+            }
+            npy_bool *p = PyArray_DATA(pbc);
+            for (int k = 0; k < 3; k++) p[k] = atoms->pbc[k] ? NPY_TRUE : NPY_FALSE;
+        Py_END_ALLOW_THREADS
+    }
+    cz_atoms_destroy(atoms);
+    if (!ok) {
+        Py_XDECREF(pos);
+        for (int k = 0; k < 4; k++) Py_XDECREF(ints[k]);
+        Py_XDECREF(pbc);
+        Py_XDECREF(cell);
+        Py_XDECREF(dict);
+        return NULL;
+    }
+    /* Every value is handed over exactly once: stored (dict_put steals it) while all goes
+     * well, released after the first failure. */
+    static const char *names[7] = {"positions", "numbers", "object_id", "grain_id",
+                                   "class_id",  "cell",    "pbc"};
+    PyObject *values[7] = {(PyObject *)pos,     (PyObject *)ints[0], (PyObject *)ints[1],
+                           (PyObject *)ints[2], (PyObject *)ints[3], cell,
+                           (PyObject *)pbc};
+    for (int k = 0; k < 7; k++) {
+        if (ok)
+            ok = dict_put(dict, names[k], values[k]) == 0;
+        else
+            Py_DECREF(values[k]);
+    }
+    if (!ok) {
+        Py_DECREF(dict);
+        return NULL;
+    }
+    return dict;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Library, errors, elements, random numbers                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+static PyObject *py_version(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    return PyUnicode_FromString(cz_version());
+}
+
+static PyObject *py_strerror(PyObject *Py_UNUSED(self), PyObject *args) {
+    int status;
+    if (!PyArg_ParseTuple(args, "i:strerror", &status)) return NULL;
+    return PyUnicode_FromString(cz_strerror((cz_status)status));
+}
+
+static PyObject *py_element_symbol(PyObject *Py_UNUSED(self), PyObject *args) {
+    int z;
+    if (!PyArg_ParseTuple(args, "i:element_symbol", &z)) return NULL;
+    const char *symbol = cz_element_symbol(z);
+    if (symbol == NULL)
+        return PyErr_Format(PyExc_ValueError,
+                            "cz_element_symbol: atomic number must be in 1..%d (got %d)", CZ_MAX_Z,
+                            z);
+    return PyUnicode_FromString(symbol);
+}
+
+static PyObject *py_element_mass(PyObject *Py_UNUSED(self), PyObject *args) {
+    int z;
+    if (!PyArg_ParseTuple(args, "i:element_mass", &z)) return NULL;
+    double mass = cz_element_mass(z);
+    if (!(mass > 0.0))
+        return PyErr_Format(PyExc_ValueError,
+                            "cz_element_mass: atomic number must be in 1..%d (got %d)", CZ_MAX_Z,
+                            z);
+    return PyFloat_FromDouble(mass);
+}
+
+static PyObject *py_element_from_symbol(PyObject *Py_UNUSED(self), PyObject *args) {
+    const char *symbol;
+    int z = 0;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "s:element_from_symbol", &symbol)) return NULL;
+    CZ_NOGIL(st = cz_element_from_symbol(symbol, &z));
+    if (st != CZ_OK) return raise_status(st);
+    return PyLong_FromLong(z);
+}
+
+static PyObject *py_rng_u64(PyObject *Py_UNUSED(self), PyObject *args) {
+    uint64_t seed, stream, index, v;
+    if (!PyArg_ParseTuple(args, "O&O&O&:rng_u64", get_u64, &seed, get_u64, &stream, get_u64,
+                          &index))
+        return NULL;
+    CZ_NOGIL(v = cz_rng_u64(seed, stream, index));
+    return PyLong_FromUnsignedLongLong((unsigned long long)v);
+}
+
+static PyObject *py_rng_uniform(PyObject *Py_UNUSED(self), PyObject *args) {
+    uint64_t seed, stream, index;
+    double v;
+    if (!PyArg_ParseTuple(args, "O&O&O&:rng_uniform", get_u64, &seed, get_u64, &stream, get_u64,
+                          &index))
+        return NULL;
+    CZ_NOGIL(v = cz_rng_uniform(seed, stream, index));
+    return PyFloat_FromDouble(v);
+}
+
+static PyObject *py_rng_normal(PyObject *Py_UNUSED(self), PyObject *args) {
+    uint64_t seed, stream, index;
+    double v;
+    if (!PyArg_ParseTuple(args, "O&O&O&:rng_normal", get_u64, &seed, get_u64, &stream, get_u64,
+                          &index))
+        return NULL;
+    CZ_NOGIL(v = cz_rng_normal(seed, stream, index));
+    return PyFloat_FromDouble(v);
+}
+
+static PyObject *py_rng_rotation(PyObject *Py_UNUSED(self), PyObject *args) {
+    uint64_t seed, stream, index;
+    double rot[3][3];
+    if (!PyArg_ParseTuple(args, "O&O&O&:rng_rotation", get_u64, &seed, get_u64, &stream, get_u64,
+                          &index))
+        return NULL;
+    CZ_NOGIL(cz_rng_rotation(seed, stream, index, rot));
+    return mat33_array(CONST33(rot));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Options defaults (so Python never hard-codes a default)                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+static PyObject *py_fill_opts_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    cz_fill_opts o;
+    cz_fill_opts_default(&o);
+    return Py_BuildValue("{s:N,s:n,s:i,s:i,s:i,s:i}", "lattice_tf", transform_tuple(&o.lattice_tf),
+                         "max_atoms", (Py_ssize_t)o.max_atoms, "object_id", o.object_id, "grain_id",
+                         o.grain_id, "class_id", o.class_id, "nthreads", o.nthreads);
+}
+
+static PyObject *py_spacegroup_opts_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    cz_spacegroup_opts o;
+    cz_spacegroup_opts_default(&o);
+    return Py_BuildValue("{s:i,s:d,s:d}", "hall_number", o.hall_number, "symprec", o.symprec,
+                         "metric_tol", o.metric_tol);
+}
+
+static PyObject *py_prototype_opts_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    cz_prototype_opts o;
+    cz_prototype_opts_default(&o);
+    return Py_BuildValue("{s:(iii),s:d,s:d,s:d}", "z", o.z[0], o.z[1], o.z[2], "a", o.a, "c", o.c,
+                         "u", o.u);
+}
+
+static PyObject *py_object_opts_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    cz_object_opts o;
+    cz_object_opts_default(&o);
+    return Py_BuildValue("{s:i,s:i,s:i}", "priority", o.priority, "class_id", o.class_id,
+                         "grain_id", o.grain_id);
+}
+
+static PyObject *py_populate_opts_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    cz_populate_opts o;
+    cz_populate_opts_default(&o);
+    return Py_BuildValue("{s:n,s:i}", "max_atoms", (Py_ssize_t)o.max_atoms, "nthreads", o.nthreads);
+}
+
+static PyObject *py_write_opts_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    cz_write_opts o;
+    cz_write_opts_default(&o);
+    return Py_BuildValue("{s:i,s:d,s:d,s:d,s:z}", "format", (int)o.format, "u_rms", o.u_rms,
+                         "occupancy", o.occupancy, "padding", o.padding, "comment", o.comment);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Cells and lattices                                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+static PyObject *py_cell_from_parameters(PyObject *Py_UNUSED(self), PyObject *args) {
+    double a, b, c, alpha, beta, gamma, cell[3][3];
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "dddddd:cell_from_parameters", &a, &b, &c, &alpha, &beta, &gamma))
+        return NULL;
+    CZ_NOGIL(st = cz_cell_from_parameters(a, b, c, alpha, beta, gamma, cell));
+    if (st != CZ_OK) return raise_status(st);
+    return mat33_array(CONST33(cell));
+}
+
+static PyObject *py_cell_volume(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *cell_obj;
+    double cell[3][3], v;
+    if (!PyArg_ParseTuple(args, "O:cell_volume", &cell_obj)) return NULL;
+    if (!get_mat33(cell_obj, "cell", cell)) return NULL;
+    CZ_NOGIL(v = cz_cell_volume(CONST33(cell)));
+    return PyFloat_FromDouble(v);
+}
+
+/* Shared input of lattice_create and lattice_from_spacegroup: cell (3, 3), frac (n, 3), z (n,). */
+typedef struct basis_args {
+    double cell[3][3];
+    PyArrayObject *frac;
+    int *z;
+    npy_intp n;
+} basis_args;
+
+static int get_basis(PyObject *cell, PyObject *frac, PyObject *z, basis_args *out) {
+    out->frac = NULL;
+    out->z = NULL;
+    if (!get_mat33(cell, "cell", out->cell)) return 0;
+    out->frac = double_array(frac, "frac", 2, -1, 3);
+    if (out->frac == NULL) return 0;
+    out->n = PyArray_DIM(out->frac, 0);
+    out->z = int_buffer(z, "z", &out->n);
+    if (out->z == NULL) {
+        Py_CLEAR(out->frac);
+        return 0;
+    }
+    return 1;
+}
+
+static void free_basis(basis_args *b) {
+    Py_XDECREF(b->frac);
+    PyMem_Free(b->z);
+}
+
+static PyObject *py_lattice_create(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"cell", "frac", "z", NULL};
+    PyObject *cell, *frac, *z;
+    basis_args b;
+    cz_lattice *lattice = NULL;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO:lattice_create", kwlist, &cell, &frac, &z))
+        return NULL;
+    if (!get_basis(cell, frac, z, &b)) return NULL;
+    const double(*fp)[3] = CONST33(PyArray_DATA(b.frac));
+    CZ_NOGIL(st = cz_lattice_create(CONST33(b.cell), (size_t)b.n, fp, b.z, &lattice));
+    free_basis(&b);
+    if (st != CZ_OK) return raise_status(st);
+    return wrap_lattice(lattice);
+}
+
+static PyObject *py_lattice_prototype(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"name", "z", "a", "c", "u", NULL};
+    const char *name;
+    PyObject *zs, *a = NULL, *c = NULL, *u = NULL;
+    cz_prototype_opts o;
+    cz_lattice *lattice = NULL;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "sOO|OO:lattice_prototype", kwlist, &name, &zs, &a,
+                                     &c, &u))
+        return NULL;
+    cz_prototype_opts_default(&o);
+    npy_intp n = -1;
+    int *z = int_buffer(zs, "z", &n);
+    if (z == NULL) return NULL;
+    if (n > 3) {
+        PyMem_Free(z);
+        return PyErr_Format(PyExc_ValueError, "z: at most 3 species, got %ld", (long)n);
+    }
+    for (npy_intp i = 0; i < n; i++) o.z[i] = z[i];
+    PyMem_Free(z);
+    if (!opt_double(a, &o.a) || !opt_double(c, &o.c) || !opt_double(u, &o.u)) return NULL;
+    CZ_NOGIL(st = cz_lattice_prototype(name, &o, &lattice));
+    if (st != CZ_OK) return raise_status(st);
+    return wrap_lattice(lattice);
+}
+
+static PyObject *py_lattice_from_spacegroup(PyObject *Py_UNUSED(self), PyObject *args,
+                                            PyObject *kw) {
+    static char *kwlist[] = {"number",      "cell",    "frac",       "z",
+                             "hall_number", "symprec", "metric_tol", NULL};
+    int number;
+    PyObject *cell, *frac, *z, *hall = NULL, *symprec = NULL, *metric_tol = NULL;
+    cz_spacegroup_opts o;
+    basis_args b;
+    cz_lattice *lattice = NULL;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "iOOO|OOO:lattice_from_spacegroup", kwlist, &number,
+                                     &cell, &frac, &z, &hall, &symprec, &metric_tol))
+        return NULL;
+    cz_spacegroup_opts_default(&o);
+    if (!opt_int(hall, "hall_number", &o.hall_number) || !opt_double(symprec, &o.symprec) ||
+        !opt_double(metric_tol, &o.metric_tol))
+        return NULL;
+    if (!get_basis(cell, frac, z, &b)) return NULL;
+    const double(*fp)[3] = CONST33(PyArray_DATA(b.frac));
+    CZ_NOGIL(st = cz_lattice_from_spacegroup(number, CONST33(b.cell), (size_t)b.n, fp, b.z, &o,
+                                             &lattice));
+    free_basis(&b);
+    if (st != CZ_OK) return raise_status(st);
+    return wrap_lattice(lattice);
+}
+
+/* (cell (3, 3), frac (n, 3), z (n,) int64) of a lattice: plain copies of the struct's fields. */
+static PyObject *py_lattice_data(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *cap;
+    if (!PyArg_ParseTuple(args, "O:lattice_data", &cap)) return NULL;
+    const cz_lattice *lat = get_lattice(cap);
+    if (lat == NULL) return NULL;
+    npy_intp n = (npy_intp)lat->nbasis;
+    PyObject *cell = mat33_array(CONST33(lat->cell));
+    PyObject *frac = new_double_array(2, n, 3);
+    PyObject *z = PyArray_SimpleNew(1, &n, NPY_INT64);
+    if (cell == NULL || frac == NULL || z == NULL) {
+        Py_XDECREF(cell);
+        Py_XDECREF(frac);
+        Py_XDECREF(z);
+        return NULL;
+    }
+    memcpy(PyArray_DATA((PyArrayObject *)frac), lat->frac, (size_t)n * 3 * sizeof(double));
+    int64_t *zd = PyArray_DATA((PyArrayObject *)z);
+    for (npy_intp i = 0; i < n; i++) zd[i] = lat->z[i];
+    return Py_BuildValue("(NNN)", cell, frac, z);
+}
+
+static PyObject *py_lattice_plane(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *cap, *hkl_obj;
+    int hkl[3];
+    double d = 0.0, normal[3];
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "OO:lattice_plane", &cap, &hkl_obj)) return NULL;
+    const cz_lattice *lat = get_lattice(cap);
+    if (lat == NULL || !get_int3(hkl_obj, "hkl", hkl)) return NULL;
+    CZ_NOGIL(st = cz_lattice_plane(lat, hkl, &d, normal));
+    if (st != CZ_OK) return raise_status(st);
+    return Py_BuildValue("(dN)", d, vec3_array(normal));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Transforms: passed between Python and C as the pair (m (3, 3), t (3,))                      */
+/* ------------------------------------------------------------------------------------------ */
+
+static PyObject *py_transform_identity(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    cz_transform tf;
+    CZ_NOGIL(cz_transform_identity(&tf));
+    return transform_tuple(&tf);
+}
+
+static PyObject *py_transform_translation(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *v_obj;
+    double v[3];
+    cz_transform tf;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "O:transform_translation", &v_obj)) return NULL;
+    if (!get_vec3(v_obj, "vector", v)) return NULL;
+    CZ_NOGIL(st = cz_transform_translation(v, &tf));
+    if (st != CZ_OK) return raise_status(st);
+    return transform_tuple(&tf);
+}
+
+static PyObject *py_transform_matrix(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"m", "t", "require_orthogonal", NULL};
+    PyObject *m_obj, *t_obj;
+    int orthogonal = 0;
+    double m[3][3], t[3];
+    cz_transform tf;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|p:transform_matrix", kwlist, &m_obj, &t_obj,
+                                     &orthogonal))
+        return NULL;
+    if (!get_mat33(m_obj, "m", m) || !get_vec3(t_obj, "t", t)) return NULL;
+    CZ_NOGIL(st = cz_transform_matrix(CONST33(m), t, orthogonal, &tf));
+    if (st != CZ_OK) return raise_status(st);
+    return transform_tuple(&tf);
+}
+
+static PyObject *py_transform_axis_angle(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *axis_obj, *center_obj;
+    double axis[3], center[3], angle_deg;
+    cz_transform tf;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "OdO:transform_axis_angle", &axis_obj, &angle_deg, &center_obj))
+        return NULL;
+    if (!get_vec3(axis_obj, "axis", axis) || !get_vec3(center_obj, "center", center)) return NULL;
+    CZ_NOGIL(st = cz_transform_axis_angle(axis, angle_deg, center, &tf));
+    if (st != CZ_OK) return raise_status(st);
+    return transform_tuple(&tf);
+}
+
+static PyObject *py_transform_euler(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *center_obj;
+    double phi, theta, psi, center[3];
+    cz_transform tf;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "dddO:transform_euler", &phi, &theta, &psi, &center_obj))
+        return NULL;
+    if (!get_vec3(center_obj, "center", center)) return NULL;
+    CZ_NOGIL(st = cz_transform_euler(phi, theta, psi, center, &tf));
+    if (st != CZ_OK) return raise_status(st);
+    return transform_tuple(&tf);
+}
+
+static PyObject *py_transform_zone_axis(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *cap, *uvw_obj, *center_obj;
+    int uvw[3];
+    double inplane_deg, center[3];
+    cz_transform tf;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "OOdO:transform_zone_axis", &cap, &uvw_obj, &inplane_deg,
+                          &center_obj))
+        return NULL;
+    const cz_lattice *lat = get_lattice(cap);
+    if (lat == NULL || !get_int3(uvw_obj, "uvw", uvw) || !get_vec3(center_obj, "center", center))
+        return NULL;
+    CZ_NOGIL(st = cz_transform_zone_axis(lat, uvw, inplane_deg, center, &tf));
+    if (st != CZ_OK) return raise_status(st);
+    return transform_tuple(&tf);
+}
+
+static PyObject *py_transform_reflection(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *normal_obj, *point_obj;
+    double normal[3], point[3];
+    cz_transform tf;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "OO:transform_reflection", &normal_obj, &point_obj)) return NULL;
+    if (!get_vec3(normal_obj, "normal", normal) || !get_vec3(point_obj, "point", point))
+        return NULL;
+    CZ_NOGIL(st = cz_transform_reflection(normal, point, &tf));
+    if (st != CZ_OK) return raise_status(st);
+    return transform_tuple(&tf);
+}
+
+static PyObject *py_transform_inversion(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *center_obj;
+    double center[3];
+    cz_transform tf;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "O:transform_inversion", &center_obj)) return NULL;
+    if (!get_vec3(center_obj, "center", center)) return NULL;
+    CZ_NOGIL(st = cz_transform_inversion(center, &tf));
+    if (st != CZ_OK) return raise_status(st);
+    return transform_tuple(&tf);
+}
+
+static PyObject *py_transform_compose(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *first_obj, *second_obj;
+    cz_transform first, second, out;
+    if (!PyArg_ParseTuple(args, "OO:transform_compose", &first_obj, &second_obj)) return NULL;
+    if (!get_transform(first_obj, &first) || !get_transform(second_obj, &second)) return NULL;
+    CZ_NOGIL(cz_transform_compose(&first, &second, &out));
+    return transform_tuple(&out);
+}
+
+static PyObject *py_transform_invert(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *tf_obj;
+    cz_transform tf, out;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "O:transform_invert", &tf_obj)) return NULL;
+    if (!get_transform(tf_obj, &tf)) return NULL;
+    CZ_NOGIL(st = cz_transform_invert(&tf, &out));
+    if (st != CZ_OK) return raise_status(st);
+    return transform_tuple(&out);
+}
+
+/* New (n, 3) array tf(points); the input is never modified. */
+static PyObject *py_transform_apply(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *tf_obj, *points_obj;
+    cz_transform tf;
+    if (!PyArg_ParseTuple(args, "OO:transform_apply", &tf_obj, &points_obj)) return NULL;
+    if (!get_transform(tf_obj, &tf)) return NULL;
+    PyArrayObject *pts = (PyArrayObject *)PyArray_FROMANY(points_obj, NPY_DOUBLE, 0, 0,
+                                                          NPY_ARRAY_CARRAY | NPY_ARRAY_ENSURECOPY);
+    if (pts == NULL) return NULL;
+    npy_intp want[2] = {-1, 3};
+    if (!check_shape(pts, "points", 2, want)) {
+        Py_DECREF(pts);
+        return NULL;
+    }
+    size_t n = (size_t)PyArray_DIM(pts, 0);
+    double(*xyz)[3] = (double(*)[3])PyArray_DATA(pts);
+    CZ_NOGIL(cz_transform_apply_n(&tf, n, xyz));
+    return (PyObject *)pts;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Volumes                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+static PyObject *py_volume_sphere(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *center_obj;
+    double center[3], radius;
+    cz_volume *v = NULL;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "Od:volume_sphere", &center_obj, &radius)) return NULL;
+    if (!get_vec3(center_obj, "center", center)) return NULL;
+    CZ_NOGIL(st = cz_volume_sphere(center, radius, &v));
+    if (st != CZ_OK) return raise_status(st);
+    return wrap_volume(v);
+}
+
+static PyObject *py_volume_halfspace(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *normal_obj, *point_obj;
+    double normal[3], point[3];
+    cz_volume *v = NULL;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "OO:volume_halfspace", &normal_obj, &point_obj)) return NULL;
+    if (!get_vec3(normal_obj, "normal", normal) || !get_vec3(point_obj, "point", point))
+        return NULL;
+    CZ_NOGIL(st = cz_volume_halfspace(normal, point, &v));
+    if (st != CZ_OK) return raise_status(st);
+    return wrap_volume(v);
+}
+
+static PyObject *py_volume_miller(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *cap, *hkl_obj;
+    int hkl[3], snap;
+    double distance;
+    cz_volume *v = NULL;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "OOdp:volume_miller", &cap, &hkl_obj, &distance, &snap))
+        return NULL;
+    const cz_lattice *lat = get_lattice(cap);
+    if (lat == NULL || !get_int3(hkl_obj, "hkl", hkl)) return NULL;
+    CZ_NOGIL(st = cz_volume_miller(lat, hkl, distance, snap, &v));
+    if (st != CZ_OK) return raise_status(st);
+    return wrap_volume(v);
+}
+
+static PyObject *py_volume_cylinder(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *center_obj, *axis_obj;
+    double center[3], axis[3], radius, length;
+    cz_volume *v = NULL;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "OOdd:volume_cylinder", &center_obj, &axis_obj, &radius, &length))
+        return NULL;
+    if (!get_vec3(center_obj, "center", center) || !get_vec3(axis_obj, "axis", axis)) return NULL;
+    CZ_NOGIL(st = cz_volume_cylinder(center, axis, radius, length, &v));
+    if (st != CZ_OK) return raise_status(st);
+    return wrap_volume(v);
+}
+
+static PyObject *py_volume_box(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *origin_obj, *edges_obj;
+    double origin[3], edges[3][3];
+    cz_volume *v = NULL;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "OO:volume_box", &origin_obj, &edges_obj)) return NULL;
+    if (!get_vec3(origin_obj, "origin", origin) || !get_mat33(edges_obj, "edges", edges))
+        return NULL;
+    CZ_NOGIL(st = cz_volume_box(origin, CONST33(edges), &v));
+    if (st != CZ_OK) return raise_status(st);
+    return wrap_volume(v);
+}
+
+static PyObject *py_volume_polyhedron(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *normals_obj, *offsets_obj;
+    cz_volume *v = NULL;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "OO:volume_polyhedron", &normals_obj, &offsets_obj)) return NULL;
+    PyArrayObject *normals = double_array(normals_obj, "normals", 2, -1, 3);
+    if (normals == NULL) return NULL;
+    PyArrayObject *offsets = double_array(offsets_obj, "offsets", 1, PyArray_DIM(normals, 0), 0);
+    if (offsets == NULL) {
+        Py_DECREF(normals);
+        return NULL;
+    }
+    size_t n = (size_t)PyArray_DIM(normals, 0);
+    const double(*np_)[3] = CONST33(PyArray_DATA(normals));
+    const double *op = PyArray_DATA(offsets);
+    CZ_NOGIL(st = cz_volume_polyhedron(n, np_, op, &v));
+    Py_DECREF(normals);
+    Py_DECREF(offsets);
+    if (st != CZ_OK) return raise_status(st);
+    return wrap_volume(v);
+}
+
+static PyObject *py_volume_hull(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *points_obj;
+    cz_volume *v = NULL;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "O:volume_hull", &points_obj)) return NULL;
+    PyArrayObject *points = double_array(points_obj, "points", 2, -1, 3);
+    if (points == NULL) return NULL;
+    size_t n = (size_t)PyArray_DIM(points, 0);
+    const double(*pp)[3] = CONST33(PyArray_DATA(points));
+    CZ_NOGIL(st = cz_volume_hull(n, pp, &v));
+    Py_DECREF(points);
+    if (st != CZ_OK) return raise_status(st);
+    return wrap_volume(v);
+}
+
+typedef cz_status (*volume_binary_fn)(const cz_volume *, const cz_volume *, cz_volume **);
+
+static PyObject *volume_binary(PyObject *args, const char *format, volume_binary_fn fn) {
+    PyObject *a_obj, *b_obj;
+    cz_volume *v = NULL;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, format, &a_obj, &b_obj)) return NULL;
+    const cz_volume *a = get_volume(a_obj);
+    const cz_volume *b = a ? get_volume(b_obj) : NULL;
+    if (b == NULL) return NULL;
+    CZ_NOGIL(st = fn(a, b, &v));
+    if (st != CZ_OK) return raise_status(st);
+    return wrap_volume(v);
+}
+
+static PyObject *py_volume_intersection(PyObject *Py_UNUSED(self), PyObject *args) {
+    return volume_binary(args, "OO:volume_intersection", cz_volume_intersection);
+}
+
+static PyObject *py_volume_union(PyObject *Py_UNUSED(self), PyObject *args) {
+    return volume_binary(args, "OO:volume_union", cz_volume_union);
+}
+
+static PyObject *py_volume_difference(PyObject *Py_UNUSED(self), PyObject *args) {
+    return volume_binary(args, "OO:volume_difference", cz_volume_difference);
+}
+
+static PyObject *py_volume_transform(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *v_obj, *tf_obj;
+    cz_transform tf;
+    cz_volume *v = NULL;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "OO:volume_transform", &v_obj, &tf_obj)) return NULL;
+    const cz_volume *src = get_volume(v_obj);
+    if (src == NULL || !get_transform(tf_obj, &tf)) return NULL;
+    CZ_NOGIL(st = cz_volume_transform(src, &tf, &v));
+    if (st != CZ_OK) return raise_status(st);
+    return wrap_volume(v);
+}
+
+/* (n,) bool array: cz_volume_contains for every row of an (n, 3) array. */
+static PyObject *py_volume_contains(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *v_obj, *points_obj;
+    if (!PyArg_ParseTuple(args, "OO:volume_contains", &v_obj, &points_obj)) return NULL;
+    const cz_volume *v = get_volume(v_obj);
+    if (v == NULL) return NULL;
+    PyArrayObject *points = double_array(points_obj, "points", 2, -1, 3);
+    if (points == NULL) return NULL;
+    npy_intp n = PyArray_DIM(points, 0);
+    PyArrayObject *out = (PyArrayObject *)PyArray_SimpleNew(1, &n, NPY_BOOL);
+    if (out == NULL) {
+        Py_DECREF(points);
+        return NULL;
+    }
+    const double(*xyz)[3] = CONST33(PyArray_DATA(points));
+    npy_bool *inside = PyArray_DATA(out);
+    Py_BEGIN_ALLOW_THREADS
+        for (npy_intp i = 0; i < n; i++)
+            inside[i] = cz_volume_contains(v, xyz[i]) ? NPY_TRUE : NPY_FALSE;
+    Py_END_ALLOW_THREADS
+    Py_DECREF(points);
+    return (PyObject *)out;
+}
+
+static PyObject *py_volume_bbox(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *v_obj;
+    double lo[3], hi[3];
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "O:volume_bbox", &v_obj)) return NULL;
+    const cz_volume *v = get_volume(v_obj);
+    if (v == NULL) return NULL;
+    CZ_NOGIL(st = cz_volume_bbox(v, lo, hi));
+    if (st != CZ_OK) return raise_status(st);
+    return Py_BuildValue("(NN)", vec3_array(lo), vec3_array(hi));
+}
+
+static PyObject *py_volume_support(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *v_obj, *u_obj;
+    double u[3], h;
+    if (!PyArg_ParseTuple(args, "OO:volume_support", &v_obj, &u_obj)) return NULL;
+    const cz_volume *v = get_volume(v_obj);
+    if (v == NULL || !get_vec3(u_obj, "direction", u)) return NULL;
+    CZ_NOGIL(h = cz_volume_support(v, u));
+    return PyFloat_FromDouble(h);
+}
+
+static PyObject *py_volume_is_bounded(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *v_obj;
+    int bounded;
+    if (!PyArg_ParseTuple(args, "O:volume_is_bounded", &v_obj)) return NULL;
+    const cz_volume *v = get_volume(v_obj);
+    if (v == NULL) return NULL;
+    CZ_NOGIL(bounded = cz_volume_is_bounded(v));
+    return PyBool_FromLong(bounded);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Fill                                                                                        */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Shared arguments of fill_count and fill_shape; None keeps cz_fill_opts_default's value. */
+static int get_fill_opts(PyObject *tf, PyObject *max_atoms, PyObject *object_id, PyObject *grain_id,
+                         PyObject *class_id, PyObject *nthreads, cz_fill_opts *o) {
+    cz_fill_opts_default(o);
+    if (tf != NULL && tf != Py_None && !get_transform(tf, &o->lattice_tf)) return 0;
+    return opt_size(max_atoms, "max_atoms", &o->max_atoms) &&
+           opt_int(object_id, "object_id", &o->object_id) &&
+           opt_int(grain_id, "grain_id", &o->grain_id) &&
+           opt_int(class_id, "class_id", &o->class_id) &&
+           opt_int(nthreads, "nthreads", &o->nthreads);
+}
+
+static char *fill_kwlist[] = {"lattice",  "volume",   "lattice_tf", "max_atoms", "object_id",
+                              "grain_id", "class_id", "nthreads",   NULL};
+
+static PyObject *py_fill_count(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    PyObject *lat_obj, *vol_obj, *tf = NULL, *max_atoms = NULL, *object_id = NULL, *grain_id = NULL,
+                                 *class_id = NULL, *nthreads = NULL;
+    cz_fill_opts o;
+    size_t count = 0;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOOOO:fill_count", fill_kwlist, &lat_obj,
+                                     &vol_obj, &tf, &max_atoms, &object_id, &grain_id, &class_id,
+                                     &nthreads))
+        return NULL;
+    const cz_lattice *lat = get_lattice(lat_obj);
+    const cz_volume *vol = lat ? get_volume(vol_obj) : NULL;
+    if (vol == NULL) return NULL;
+    if (!get_fill_opts(tf, max_atoms, object_id, grain_id, class_id, nthreads, &o)) return NULL;
+    CZ_NOGIL(st = cz_fill_count(lat, vol, &o, &count));
+    if (st != CZ_OK) return raise_status(st);
+    return PyLong_FromSize_t(count);
+}
+
+static PyObject *py_fill_shape(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    PyObject *lat_obj, *vol_obj, *tf = NULL, *max_atoms = NULL, *object_id = NULL, *grain_id = NULL,
+                                 *class_id = NULL, *nthreads = NULL;
+    cz_fill_opts o;
+    cz_atoms *atoms = NULL;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOOOO:fill_shape", fill_kwlist, &lat_obj,
+                                     &vol_obj, &tf, &max_atoms, &object_id, &grain_id, &class_id,
+                                     &nthreads))
+        return NULL;
+    const cz_lattice *lat = get_lattice(lat_obj);
+    const cz_volume *vol = lat ? get_volume(vol_obj) : NULL;
+    if (vol == NULL) return NULL;
+    if (!get_fill_opts(tf, max_atoms, object_id, grain_id, class_id, nthreads, &o)) return NULL;
+    CZ_NOGIL(st = cz_fill_shape(lat, vol, &o, &atoms));
+    if (st != CZ_OK) {
+        cz_atoms_destroy(atoms); /* NULL by contract; harmless either way */
+        return raise_status(st);
+    }
+    return atoms_to_dict(atoms);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Scenes                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+static PyObject *py_scene_create(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    cz_scene *scene = NULL;
+    cz_status st;
+    PyThread_type_lock lock = PyThread_allocate_lock();
+    if (lock == NULL) return PyErr_NoMemory();
+    CZ_NOGIL(st = cz_scene_create(&scene));
+    if (st != CZ_OK) {
+        PyThread_free_lock(lock);
+        return raise_status(st);
+    }
+    PyObject *cap = PyCapsule_New(scene, SCENE_CAPSULE, NULL);
+    if (cap == NULL) {
+        PyThread_free_lock(lock);
+        cz_scene_destroy(scene);
+        return NULL;
+    }
+    /* The destructor is installed only once the context holds the lock it frees. */
+    if (PyCapsule_SetContext(cap, lock) < 0 ||
+        PyCapsule_SetDestructor(cap, scene_capsule_free) < 0) {
+        PyThread_free_lock(lock);
+        cz_scene_destroy(scene);
+        PyCapsule_SetDestructor(cap, NULL);
+        Py_DECREF(cap);
+        return NULL;
+    }
+    return cap;
+}
+
+static PyObject *py_scene_set_cell(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *cap, *cell_obj, *pbc_obj;
+    PyThread_type_lock lock;
+    double cell[3][3];
+    int pbc[3];
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "OOO:scene_set_cell", &cap, &cell_obj, &pbc_obj)) return NULL;
+    cz_scene *scene = get_scene(cap, &lock);
+    if (scene == NULL || !get_mat33(cell_obj, "cell", cell) || !get_pbc(pbc_obj, pbc)) return NULL;
+    CZ_NOGIL_LOCKED(lock, st = cz_scene_set_cell(scene, CONST33(cell), pbc));
+    if (st != CZ_OK) return raise_status(st);
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_scene_add_crystal(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"scene",    "lattice",  "volume", "priority",
+                             "class_id", "grain_id", NULL};
+    PyObject *cap, *lat_obj, *vol_obj, *priority = NULL, *class_id = NULL, *grain_id = NULL;
+    PyThread_type_lock lock;
+    cz_object_opts o;
+    size_t index = 0;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|OOO:scene_add_crystal", kwlist, &cap, &lat_obj,
+                                     &vol_obj, &priority, &class_id, &grain_id))
+        return NULL;
+    cz_scene *scene = get_scene(cap, &lock);
+    const cz_lattice *lat = scene ? get_lattice(lat_obj) : NULL;
+    const cz_volume *vol = lat ? get_volume(vol_obj) : NULL;
+    if (vol == NULL) return NULL;
+    cz_object_opts_default(&o);
+    if (!opt_int(priority, "priority", &o.priority) ||
+        !opt_int(class_id, "class_id", &o.class_id) || !opt_int(grain_id, "grain_id", &o.grain_id))
+        return NULL;
+    CZ_NOGIL_LOCKED(lock, st = cz_scene_add_crystal(scene, lat, vol, &o, &index));
+    if (st != CZ_OK) return raise_status(st);
+    return PyLong_FromSize_t(index);
+}
+
+static PyObject *py_scene_count(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *cap;
+    PyThread_type_lock lock;
+    size_t n;
+    if (!PyArg_ParseTuple(args, "O:scene_count", &cap)) return NULL;
+    cz_scene *scene = get_scene(cap, &lock);
+    if (scene == NULL) return NULL;
+    CZ_NOGIL_LOCKED(lock, n = cz_scene_count(scene));
+    return PyLong_FromSize_t(n);
+}
+
+static PyObject *py_scene_transform(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *cap, *index_obj, *tf_obj;
+    PyThread_type_lock lock;
+    cz_transform tf;
+    size_t index = 0;
+    int mode;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "OOOi:scene_transform", &cap, &index_obj, &tf_obj, &mode))
+        return NULL;
+    cz_scene *scene = get_scene(cap, &lock);
+    if (scene == NULL || !opt_size(index_obj, "index", &index) || !get_transform(tf_obj, &tf))
+        return NULL;
+    CZ_NOGIL_LOCKED(lock, st = cz_scene_transform(scene, index, &tf, (cz_apply_mode)mode));
+    if (st != CZ_OK) return raise_status(st);
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_scene_populate(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"scene", "max_atoms", "nthreads", NULL};
+    PyObject *cap, *max_atoms = NULL, *nthreads = NULL;
+    PyThread_type_lock lock;
+    cz_populate_opts o;
+    cz_atoms *atoms = NULL;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OO:scene_populate", kwlist, &cap, &max_atoms,
+                                     &nthreads))
+        return NULL;
+    cz_scene *scene = get_scene(cap, &lock);
+    if (scene == NULL) return NULL;
+    cz_populate_opts_default(&o);
+    if (!opt_size(max_atoms, "max_atoms", &o.max_atoms) ||
+        !opt_int(nthreads, "nthreads", &o.nthreads))
+        return NULL;
+    CZ_NOGIL_LOCKED(lock, st = cz_scene_populate(scene, &o, &atoms));
+    if (st != CZ_OK) {
+        cz_atoms_destroy(atoms);
+        return raise_status(st);
+    }
+    return atoms_to_dict(atoms);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Files                                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+static PyObject *py_format_from_name(PyObject *Py_UNUSED(self), PyObject *args) {
+    const char *name;
+    cz_format format = CZ_FORMAT_AUTO;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "s:format_from_name", &name)) return NULL;
+    CZ_NOGIL(st = cz_format_from_name(name, &format));
+    if (st != CZ_OK) return raise_status(st);
+    return PyLong_FromLong((long)format);
+}
+
+static PyObject *py_format_from_path(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *path = NULL;
+    cz_format format = CZ_FORMAT_AUTO;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "O&:format_from_path", PyUnicode_FSConverter, &path)) return NULL;
+    const char *p = PyBytes_AS_STRING(path);
+    CZ_NOGIL(st = cz_format_from_path(p, &format));
+    Py_DECREF(path);
+    if (st != CZ_OK) return raise_status(st);
+    return PyLong_FromLong((long)format);
+}
+
+/* Write arrays as a structure file. The cz_atoms handed to cz_atoms_write is a read-only view:
+ * its xyz points into the (n, 3) float64 positions array, its integer columns into converted
+ * copies; cz_atoms_write takes a const pointer and keeps nothing. */
+static PyObject *py_atoms_write(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"path",      "positions", "numbers", "object_id", "grain_id",
+                             "class_id",  "cell",      "pbc",     "format",    "u_rms",
+                             "occupancy", "padding",   "comment", NULL};
+    PyObject *path = NULL, *pos_obj, *z_obj, *obj_obj, *grain_obj, *class_obj, *cell_obj, *pbc_obj;
+    PyObject *format = NULL, *u_rms = NULL, *occupancy = NULL, *padding = NULL;
+    const char *comment = NULL;
+    cz_write_opts o;
+    cz_atoms view;
+    int *cols[4] = {NULL, NULL, NULL, NULL};
+    PyArrayObject *pos = NULL;
+    PyObject *result = NULL;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&OOOOOOO|OOOOz:atoms_write", kwlist,
+                                     PyUnicode_FSConverter, &path, &pos_obj, &z_obj, &obj_obj,
+                                     &grain_obj, &class_obj, &cell_obj, &pbc_obj, &format, &u_rms,
+                                     &occupancy, &padding, &comment))
+        return NULL;
+    memset(&view, 0, sizeof view);
+    cz_write_opts_default(&o);
+    int fmt = (int)o.format;
+    if (!opt_int(format, "format", &fmt) || !opt_double(u_rms, &o.u_rms) ||
+        !opt_double(occupancy, &o.occupancy) || !opt_double(padding, &o.padding))
+        goto done;
+    o.format = (cz_format)fmt;
+    if (comment != NULL) o.comment = comment;
+    pos = double_array(pos_obj, "positions", 2, -1, 3);
+    if (pos == NULL) goto done;
+    npy_intp n = PyArray_DIM(pos, 0);
+    PyObject *col_objs[4] = {z_obj, obj_obj, grain_obj, class_obj};
+    static const char *col_names[4] = {"numbers", "object_id", "grain_id", "class_id"};
+    for (int k = 0; k < 4; k++) {
+        npy_intp len = n;
+        cols[k] = int_buffer(col_objs[k], col_names[k], &len);
+        if (cols[k] == NULL) goto done;
+    }
+    if (!get_mat33(cell_obj, "cell", view.cell) || !get_pbc(pbc_obj, view.pbc)) goto done;
+    view.n = view.cap = (size_t)n;
+    view.xyz = (double(*)[3])PyArray_DATA(pos);
+    view.z = cols[0];
+    view.object_id = cols[1];
+    view.grain_id = cols[2];
+    view.class_id = cols[3];
+    const char *p = PyBytes_AS_STRING(path);
+    CZ_NOGIL(st = cz_atoms_write(p, &view, &o));
+    if (st != CZ_OK) {
+        raise_status(st);
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    for (int k = 0; k < 4; k++) PyMem_Free(cols[k]);
+    Py_XDECREF(pos);
+    Py_XDECREF(path);
+    return result;
+}
+
+static PyObject *py_atoms_read(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"path", "format", NULL};
+    PyObject *path = NULL, *format = NULL;
+    int fmt = (int)CZ_FORMAT_AUTO;
+    cz_atoms *atoms = NULL;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|O:atoms_read", kwlist, PyUnicode_FSConverter,
+                                     &path, &format))
+        return NULL;
+    if (!opt_int(format, "format", &fmt)) {
+        Py_DECREF(path);
+        return NULL;
+    }
+    const char *p = PyBytes_AS_STRING(path);
+    CZ_NOGIL(st = cz_atoms_read(p, (cz_format)fmt, &atoms));
+    Py_DECREF(path);
+    if (st != CZ_OK) {
+        cz_atoms_destroy(atoms);
+        return raise_status(st);
+    }
+    return atoms_to_dict(atoms);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Module                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+#define VARARGS(name, doc) \
+    { #name, (PyCFunction)py_##name, METH_VARARGS, doc }
+#define KWARGS(name, doc) \
+    { #name, (PyCFunction)(void (*)(void))py_##name, METH_VARARGS | METH_KEYWORDS, doc }
+#define NOARGS(name, doc) \
+    { #name, (PyCFunction)py_##name, METH_NOARGS, doc }
+
+static PyMethodDef methods[] = {
+    NOARGS(version, "version() -> str: version of libczcore."),
+    VARARGS(strerror, "strerror(status) -> str: description of a cz_status code."),
+    VARARGS(element_symbol, "element_symbol(z) -> str (cz_element_symbol)."),
+    VARARGS(element_mass, "element_mass(z) -> float, g/mol (cz_element_mass)."),
+    VARARGS(element_from_symbol, "element_from_symbol(symbol) -> int (cz_element_from_symbol)."),
+    VARARGS(rng_u64, "rng_u64(seed, stream, index) -> int (cz_rng_u64)."),
+    VARARGS(rng_uniform, "rng_uniform(seed, stream, index) -> float in [0, 1) (cz_rng_uniform)."),
+    VARARGS(rng_normal, "rng_normal(seed, stream, index) -> float (cz_rng_normal)."),
+    VARARGS(rng_rotation, "rng_rotation(seed, stream, index) -> (3, 3) (cz_rng_rotation)."),
+    NOARGS(fill_opts_default, "Defaults of cz_fill_opts as a dict."),
+    NOARGS(spacegroup_opts_default, "Defaults of cz_spacegroup_opts as a dict."),
+    NOARGS(prototype_opts_default, "Defaults of cz_prototype_opts as a dict."),
+    NOARGS(object_opts_default, "Defaults of cz_object_opts as a dict."),
+    NOARGS(populate_opts_default, "Defaults of cz_populate_opts as a dict."),
+    NOARGS(write_opts_default, "Defaults of cz_write_opts as a dict."),
+    VARARGS(cell_from_parameters,
+            "cell_from_parameters(a, b, c, alpha, beta, gamma) -> (3, 3) cell rows, Å "
+            "(cz_cell_from_parameters; angles in degrees)."),
+    VARARGS(cell_volume, "cell_volume(cell) -> float, signed volume in Å³ (cz_cell_volume)."),
+    KWARGS(lattice_create, "lattice_create(cell, frac, z) -> lattice (cz_lattice_create)."),
+    KWARGS(lattice_prototype,
+           "lattice_prototype(name, z, a, c=None, u=None) -> lattice (cz_lattice_prototype)."),
+    KWARGS(lattice_from_spacegroup,
+           "lattice_from_spacegroup(number, cell, frac, z, hall_number=None, symprec=None, "
+           "metric_tol=None) -> lattice (cz_lattice_from_spacegroup)."),
+    VARARGS(lattice_data, "lattice_data(lattice) -> (cell, frac, z) copies of the struct."),
+    VARARGS(lattice_plane,
+            "lattice_plane(lattice, hkl) -> (d_spacing Å, unit normal) "
+            "(cz_lattice_plane)."),
+    NOARGS(transform_identity, "transform_identity() -> (m, t)."),
+    VARARGS(transform_translation, "transform_translation(v) -> (m, t)."),
+    KWARGS(transform_matrix, "transform_matrix(m, t, require_orthogonal=False) -> (m, t)."),
+    VARARGS(transform_axis_angle, "transform_axis_angle(axis, angle_deg, center) -> (m, t)."),
+    VARARGS(transform_euler, "transform_euler(phi_deg, theta_deg, psi_deg, center) -> (m, t)."),
+    VARARGS(transform_zone_axis,
+            "transform_zone_axis(lattice, uvw, inplane_deg, center) -> (m, t)."),
+    VARARGS(transform_reflection, "transform_reflection(normal, point) -> (m, t)."),
+    VARARGS(transform_inversion, "transform_inversion(center) -> (m, t)."),
+    VARARGS(transform_compose, "transform_compose(first, second) -> second ∘ first as (m, t)."),
+    VARARGS(transform_invert, "transform_invert(tf) -> (m, t)."),
+    VARARGS(transform_apply, "transform_apply(tf, points) -> new (n, 3) array."),
+    VARARGS(volume_sphere, "volume_sphere(center, radius) -> volume."),
+    VARARGS(volume_halfspace, "volume_halfspace(normal, point) -> volume."),
+    VARARGS(volume_miller, "volume_miller(lattice, hkl, distance, snap) -> volume."),
+    VARARGS(volume_cylinder, "volume_cylinder(center, axis, radius, length) -> volume."),
+    VARARGS(volume_box, "volume_box(origin, edges) -> volume."),
+    VARARGS(volume_polyhedron, "volume_polyhedron(normals, offsets) -> volume."),
+    VARARGS(volume_hull, "volume_hull(points) -> volume."),
+    VARARGS(volume_intersection, "volume_intersection(a, b) -> volume."),
+    VARARGS(volume_union, "volume_union(a, b) -> volume."),
+    VARARGS(volume_difference, "volume_difference(a, b) -> volume."),
+    VARARGS(volume_transform, "volume_transform(volume, tf) -> volume."),
+    VARARGS(volume_contains, "volume_contains(volume, points) -> (n,) bool."),
+    VARARGS(volume_bbox, "volume_bbox(volume) -> (lo, hi)."),
+    VARARGS(volume_support, "volume_support(volume, direction) -> float."),
+    VARARGS(volume_is_bounded, "volume_is_bounded(volume) -> bool."),
+    KWARGS(fill_count,
+           "fill_count(lattice, volume, lattice_tf=None, max_atoms=None, object_id=None, "
+           "grain_id=None, class_id=None, nthreads=None) -> int (cz_fill_count)."),
+    KWARGS(fill_shape,
+           "fill_shape(lattice, volume, lattice_tf=None, max_atoms=None, object_id=None, "
+           "grain_id=None, class_id=None, nthreads=None) -> dict of arrays (cz_fill_shape)."),
+    NOARGS(scene_create, "scene_create() -> scene."),
+    VARARGS(scene_set_cell, "scene_set_cell(scene, cell, pbc)."),
+    KWARGS(scene_add_crystal,
+           "scene_add_crystal(scene, lattice, volume, priority=None, "
+           "class_id=None, grain_id=None) -> index."),
+    VARARGS(scene_count, "scene_count(scene) -> int."),
+    VARARGS(scene_transform, "scene_transform(scene, index, tf, mode)."),
+    KWARGS(scene_populate,
+           "scene_populate(scene, max_atoms=None, nthreads=None) -> dict of arrays."),
+    VARARGS(format_from_name, "format_from_name(name) -> int (cz_format_from_name)."),
+    VARARGS(format_from_path, "format_from_path(path) -> int (cz_format_from_path)."),
+    KWARGS(atoms_write,
+           "atoms_write(path, positions, numbers, object_id, grain_id, class_id, cell, pbc, "
+           "format=None, u_rms=None, occupancy=None, padding=None, comment=None) "
+           "(cz_atoms_write)."),
+    KWARGS(atoms_read, "atoms_read(path, format=None) -> dict of arrays (cz_atoms_read)."),
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    "_cz",
+    "Low-level bindings of libczcore. Use the `cz` package instead of calling these directly.",
+    -1,
+    methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL};
+
+/* Integer constants of the C API, exported under their C names without the CZ_ prefix. */
+static int add_constants(PyObject *m) {
+    static const struct {
+        const char *name;
+        long value;
+    } ints[] = {
+        {"OK", CZ_OK},
+        {"EINVAL", CZ_EINVAL},
+        {"ENOMEM", CZ_ENOMEM},
+        {"ERANGE", CZ_ERANGE},
+        {"ENOTSUP", CZ_ENOTSUP},
+        {"EFFTW", CZ_EFFTW},
+        {"EINTERNAL", CZ_EINTERNAL},
+        {"EIO", CZ_EIO},
+        {"CLASS_NONE", CZ_CLASS_NONE},
+        {"CLASS_PARTICLE", CZ_CLASS_PARTICLE},
+        {"CLASS_SUBSTRATE", CZ_CLASS_SUBSTRATE},
+        {"CLASS_LIGAND", CZ_CLASS_LIGAND},
+        {"APPLY_LOCKED", CZ_APPLY_LOCKED},
+        {"APPLY_REGION", CZ_APPLY_REGION},
+        {"APPLY_LATTICE", CZ_APPLY_LATTICE},
+        {"FORMAT_AUTO", CZ_FORMAT_AUTO},
+        {"FORMAT_EXTXYZ", CZ_FORMAT_EXTXYZ},
+        {"FORMAT_LAMMPS", CZ_FORMAT_LAMMPS},
+        {"FORMAT_PRISMATIC", CZ_FORMAT_PRISMATIC},
+        {"MAX_Z", CZ_MAX_Z},
+    };
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+        if (PyModule_AddIntConstant(m, ints[i].name, ints[i].value) < 0) return -1;
+    PyObject *max_atoms = PyLong_FromSize_t(CZ_MAX_ATOMS);
+    int rc = PyModule_AddObjectRef(m, "MAX_ATOMS", max_atoms);
+    Py_XDECREF(max_atoms);
+    if (rc < 0) return -1;
+    PyObject *eps = PyFloat_FromDouble(CZ_VOLUME_EPS);
+    rc = PyModule_AddObjectRef(m, "VOLUME_EPS", eps);
+    Py_XDECREF(eps);
+    if (rc < 0) return -1;
+    if (PyModule_AddStringConstant(m, "VERSION", CZ_VERSION_STRING) < 0) return -1;
+    return 0;
+}
+
+PyMODINIT_FUNC PyInit__cz(void) {
+    import_array();
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) return NULL;
+    if (CzError == NULL) {
+        CzError = PyErr_NewExceptionWithDoc(
+            "cz.CzError",
+            "A cz library failure that is not a bad argument, a memory shortage or a file "
+            "error: CZ_ERANGE (atom cap exceeded), CZ_ENOTSUP, CZ_EINTERNAL. The `status` "
+            "attribute holds the numeric cz_status.",
+            PyExc_RuntimeError, NULL);
+        if (CzError == NULL) goto fail;
+    }
+    if (PyModule_AddObjectRef(m, "CzError", CzError) < 0) goto fail;
+    if (add_constants(m) < 0) goto fail;
+    return m;
+fail:
+    Py_DECREF(m);
+    return NULL;
+}
