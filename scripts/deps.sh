@@ -13,6 +13,8 @@ PACKAGES=(
   python3-venv python3-pip
   # LAMMPS: the tests read our LAMMPS data files with Debian's lmp
   lammps
+  # the multislice simulator
+  libfftw3-dev
 )
 
 missing=()

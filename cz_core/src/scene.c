@@ -10,8 +10,9 @@
 #include "vec.h"
 
 typedef struct {
-    cz_lattice *lattice;
-    cz_volume *volume;
+    cz_lattice *lattice; /* crystal objects */
+    cz_atoms *atoms;     /* explicit-atoms objects (lattice NULL) */
+    cz_volume *volume;   /* region; NULL only for explicit atoms without a clip */
     cz_transform lattice_tf; /* lattice frame → world */
     cz_transform volume_tf;  /* volume as given → world */
     cz_object_opts opts;
@@ -29,6 +30,7 @@ void cz_object_opts_default(cz_object_opts *o) {
     o->priority = 0;
     o->class_id = CZ_CLASS_PARTICLE;
     o->grain_id = -1;
+    o->object_id = 0;
 }
 
 void cz_populate_opts_default(cz_populate_opts *o) {
@@ -47,6 +49,7 @@ void cz_scene_destroy(cz_scene *s) {
     if (!s) return;
     for (size_t i = 0; i < s->n; i++) {
         cz_lattice_destroy(s->obj[i].lattice);
+        cz_atoms_destroy(s->obj[i].atoms);
         cz_volume_destroy(s->obj[i].volume);
     }
     free(s->obj);
@@ -77,35 +80,66 @@ cz_status cz_scene_set_cell(cz_scene *s, const double cell[3][3], const int pbc[
     return CZ_OK;
 }
 
-cz_status cz_scene_add_crystal(cz_scene *s, const cz_lattice *lattice, const cz_volume *volume,
-                               const cz_object_opts *opts, size_t *index) {
-    if (!s || !lattice || !volume)
-        return CZ_FAIL(CZ_EINVAL, "scene, lattice and volume must not be NULL");
+/* Validate options and make room for one more object; returns the new slot (not counted). */
+static cz_status new_object(cz_scene *s, const cz_object_opts *opts, const char *func,
+                            object **slot) {
     cz_object_opts o;
     cz_object_opts_default(&o);
     if (opts) o = *opts;
     if (o.class_id < 0 || o.class_id > CZ_CLASS_LIGAND)
-        return CZ_FAIL(CZ_EINVAL, "class_id must be 0..3 (got %d)", o.class_id);
-    if (o.grain_id < -1) return CZ_FAIL(CZ_EINVAL, "grain_id must be >= -1 (got %d)", o.grain_id);
+        return CZ_FAIL_AS(func, CZ_EINVAL, "class_id must be 0..3 (got %d)", o.class_id);
+    if (o.grain_id < -1)
+        return CZ_FAIL_AS(func, CZ_EINVAL, "grain_id must be >= -1 (got %d)", o.grain_id);
+    if (o.object_id < 0)
+        return CZ_FAIL_AS(func, CZ_EINVAL, "object_id must be >= 0 (got %d)", o.object_id);
     if (s->n == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 8;
         object *t = realloc(s->obj, cap * sizeof *t);
-        if (!t) return CZ_FAIL(CZ_ENOMEM, "cannot grow the scene");
+        if (!t) return CZ_FAIL_AS(func, CZ_ENOMEM, "cannot grow the scene");
         s->obj = t;
         s->cap = cap;
     }
     object *ob = &s->obj[s->n];
     memset(ob, 0, sizeof *ob);
-    cz_status st = cz_lattice_copy(lattice, &ob->lattice);
+    ob->opts = o;
+    cz_transform_identity(&ob->lattice_tf);
+    cz_transform_identity(&ob->volume_tf);
+    *slot = ob;
+    return CZ_OK;
+}
+
+cz_status cz_scene_add_atoms(cz_scene *s, const cz_atoms *atoms, const cz_volume *clip,
+                             const cz_object_opts *opts, size_t *index) {
+    if (!s || !atoms) return CZ_FAIL(CZ_EINVAL, "scene and atoms must not be NULL");
+    object *ob;
+    cz_status st = new_object(s, opts, __func__, &ob);
+    if (st != CZ_OK) return st;
+    st = cz_atoms_copy(atoms, &ob->atoms);
+    if (st == CZ_OK && clip) st = cz_volume_copy(clip, &ob->volume);
+    if (st != CZ_OK) {
+        cz_atoms_destroy(ob->atoms);
+        cz_volume_destroy(ob->volume);
+        return st;
+    }
+    if (index) *index = s->n;
+    s->n++;
+    return CZ_OK;
+}
+
+cz_status cz_scene_add_crystal(cz_scene *s, const cz_lattice *lattice, const cz_volume *volume,
+                               const cz_object_opts *opts, size_t *index) {
+    if (!s || !lattice || !volume)
+        return CZ_FAIL(CZ_EINVAL, "scene, lattice and volume must not be NULL");
+    object *ob;
+    cz_status st = new_object(s, opts, __func__, &ob);
+    if (st != CZ_OK) return st;
+    st = cz_lattice_copy(lattice, &ob->lattice);
     if (st == CZ_OK) st = cz_volume_copy(volume, &ob->volume);
     if (st != CZ_OK) {
         cz_lattice_destroy(ob->lattice);
         cz_volume_destroy(ob->volume);
         return st;
     }
-    cz_transform_identity(&ob->lattice_tf);
-    cz_transform_identity(&ob->volume_tf);
-    ob->opts = o;
     if (index) *index = s->n;
     s->n++;
     return CZ_OK;
@@ -131,6 +165,10 @@ cz_status cz_scene_transform(cz_scene *s, size_t index, const cz_transform *tf,
 
 /* The object's region in the world, clipped to the scene cell when there is one. */
 static cz_status world_volume(const cz_scene *s, const object *ob, cz_volume **out) {
+    if (!ob->volume) {
+        *out = NULL;
+        return CZ_OK;
+    }
     cz_volume *v;
     cz_status st = cz_volume_transform(ob->volume, &ob->volume_tf, &v);
     if (st != CZ_OK || !s->has_cell) {
@@ -173,25 +211,47 @@ cz_status cz_scene_populate(const cz_scene *s, const cz_populate_opts *opts, cz_
     if (s->has_cell) m3_inverse(CZ_CROWS(s->cell), inv);
     for (size_t i = 0; i < s->n && st == CZ_OK; i++) {
         st = world_volume(s, &s->obj[i], &wv[i]);
-        if (st == CZ_OK && !cz_volume_is_bounded(wv[i]))
+        if (st == CZ_OK && s->obj[i].lattice && !cz_volume_is_bounded(wv[i]))
             st = CZ_FAIL(CZ_EINVAL,
                          "object %zu is unbounded and the scene has no cell to clip it", i);
+    }
+    cz_volume *cellbox = NULL;
+    if (st == CZ_OK && s->has_cell) {
+        const double zero[3] = {0, 0, 0};
+        st = cz_volume_box(zero, CZ_CROWS(s->cell), &cellbox);
     }
     if (st == CZ_OK) st = cz_atoms_create(0, &all);
     for (size_t i = 0; i < s->n && st == CZ_OK; i++) {
         const object *ob = &s->obj[i];
-        cz_fill_opts fo;
-        cz_fill_opts_default(&fo);
-        fo.lattice_tf = ob->lattice_tf;
-        fo.max_atoms = po.max_atoms - all->n;
-        fo.object_id = (int)i + 1;
-        fo.grain_id = ob->opts.grain_id >= 0 ? ob->opts.grain_id : (int)i + 1;
-        fo.class_id = ob->opts.class_id;
-        fo.nthreads = po.nthreads;
-        st = cz_fill_shape(ob->lattice, wv[i], &fo, &part);
-        if (st == CZ_ERANGE)
-            st = CZ_FAIL(CZ_ERANGE, "scene would exceed max_atoms = %zu (at object %zu)",
-                         po.max_atoms, i);
+        int oid = ob->opts.object_id > 0 ? ob->opts.object_id : (int)i + 1;
+        int gid = ob->opts.grain_id >= 0 ? ob->opts.grain_id : oid;
+        if (ob->lattice) {
+            cz_fill_opts fo;
+            cz_fill_opts_default(&fo);
+            fo.lattice_tf = ob->lattice_tf;
+            fo.max_atoms = po.max_atoms - all->n;
+            fo.object_id = oid;
+            fo.grain_id = gid;
+            fo.class_id = ob->opts.class_id;
+            fo.nthreads = po.nthreads;
+            st = cz_fill_shape(ob->lattice, wv[i], &fo, &part);
+            if (st == CZ_ERANGE)
+                st = CZ_FAIL(CZ_ERANGE, "scene would exceed max_atoms = %zu (at object %zu)",
+                             po.max_atoms, i);
+        } else {
+            /* Explicit atoms: move them, label them, keep those in the clip and the cell. */
+            st = cz_atoms_copy(ob->atoms, &part);
+            if (st == CZ_OK) {
+                cz_transform_apply_n(&ob->lattice_tf, part->n, part->xyz);
+                memset(part->cell, 0, sizeof part->cell);
+                memset(part->pbc, 0, sizeof part->pbc);
+                for (size_t a = 0; a < part->n; a++) {
+                    part->object_id[a] = oid;
+                    part->grain_id[a] = gid;
+                    part->class_id[a] = ob->opts.class_id;
+                }
+            }
+        }
         if (st != CZ_OK) break;
         free(keep);
         keep = malloc(part->n ? part->n : 1);
@@ -202,6 +262,11 @@ cz_status cz_scene_populate(const cz_scene *s, const cz_populate_opts *opts, cz_
         for (size_t a = 0; a < part->n; a++) {
             const double *x = part->xyz[a];
             int k = 1;
+            if (!ob->lattice) {
+                /* Crystal fills are already cut to their region and the cell. */
+                if (wv[i] && !cz_volume_contains(wv[i], x)) k = 0;
+                if (k && cellbox && !cz_volume_contains(cellbox, x)) k = 0;
+            }
             /* Along periodic axes the cell is half-open: drop the face at fractional 1 so
              * that no atom and its periodic image are both kept. */
             if (s->has_cell) {
@@ -215,10 +280,15 @@ cz_status cz_scene_populate(const cz_scene *s, const cz_populate_opts *opts, cz_
                 }
             }
             for (size_t j = 0; j < s->n && k; j++)
-                if (j != i && wins(s, j, i) && cz_volume_contains(wv[j], x)) k = 0;
+                if (j != i && wv[j] && wins(s, j, i) && cz_volume_contains(wv[j], x)) k = 0;
             keep[a] = (unsigned char)k;
         }
         cz_atoms_filter(part, keep);
+        if (part->n > po.max_atoms - all->n) {
+            st = CZ_FAIL(CZ_ERANGE, "scene would exceed max_atoms = %zu (at object %zu)",
+                         po.max_atoms, i);
+            break;
+        }
         st = cz_atoms_append(all, part);
         cz_atoms_destroy(part);
         part = NULL;
@@ -229,6 +299,7 @@ cz_status cz_scene_populate(const cz_scene *s, const cz_populate_opts *opts, cz_
     }
     for (size_t i = 0; i < s->n; i++) cz_volume_destroy(wv[i]);
     free(wv);
+    cz_volume_destroy(cellbox);
     free(keep);
     cz_atoms_destroy(part);
     if (st != CZ_OK) {

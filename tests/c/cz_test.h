@@ -39,11 +39,16 @@ static int cz_test_fail_count = 0;
         }                                                                                 \
     } while (0)
 
+/* The error-message getter: cz_last_error for libczcore, cz_sim_last_error for libczsim. */
+#ifndef CZ_TEST_LAST_ERROR
+#define CZ_TEST_LAST_ERROR cz_last_error
+#endif
+
 /* The call must fail with `status` and leave a message mentioning `needle`. */
 #define CZ_CHECK_FAILS(call, status, needle)                                              \
     do {                                                                                  \
         cz_status cz_s_ = (call);                                                         \
-        const char *cz_m_ = cz_last_error();                                              \
+        const char *cz_m_ = CZ_TEST_LAST_ERROR();                                              \
         CZ_CHECK(cz_s_ == (status) && strstr(cz_m_, (needle)) != NULL,                    \
                  "%s returned %d (want %d), message \"%s\" (want \"%s\")", #call, (int)cz_s_, \
                  (int)(status), cz_m_, (needle));                                         \

@@ -242,9 +242,89 @@ static void test_cell_clip_and_errors(void) {
     cz_lattice_destroy(au);
 }
 
+/* Explicit-atoms objects: moved by the "lattice" transform, clipped by their region, labelled
+ * by the scene; several objects can share one object_id as grains of one particle. */
+static void test_atoms_objects(void) {
+    cz_atoms *blob = NULL;
+    cz_atoms_create(0, &blob);
+    for (int i = 0; i < 10; i++) {
+        double x[3] = {1.37 * i, 0.5, -0.25};
+        cz_atoms_push(blob, x, 6, 99, 98, 3);
+    }
+    const double c[3] = {4.0, 0.5, -0.25};
+    cz_volume *clip = NULL;
+    cz_volume_sphere(c, 3.0, &clip); /* keeps x in [1, 7]: atoms 1..5 (1.37..6.85) */
+    cz_scene *s = NULL;
+    cz_scene_create(&s);
+    cz_object_opts o;
+    cz_object_opts_default(&o);
+    o.class_id = CZ_CLASS_LIGAND;
+    o.object_id = 12;
+    o.grain_id = 4;
+    size_t idx = 9;
+    CZ_CHECK(cz_scene_add_atoms(s, blob, clip, &o, &idx) == CZ_OK && idx == 0, "%s", cz_last_error());
+    /* The same atoms again, unclipped, shifted by 100 Å in y with the lattice transform. */
+    cz_object_opts_default(&o);
+    o.object_id = 12;
+    CZ_CHECK(cz_scene_add_atoms(s, blob, NULL, &o, NULL) == CZ_OK, "%s", cz_last_error());
+    const double dy[3] = {0, 100.0, 0};
+    cz_transform t;
+    cz_transform_translation(dy, &t);
+    cz_scene_transform(s, 1, &t, CZ_APPLY_LATTICE);
+    cz_atoms *a = NULL;
+    CZ_CHECK(cz_scene_populate(s, NULL, &a) == CZ_OK, "%s", cz_last_error());
+    size_t clipped = 0, moved = 0;
+    int labels = 1;
+    for (size_t i = 0; a && i < a->n; i++) {
+        if (a->object_id[i] != 12) labels = 0;
+        if (a->grain_id[i] == 4) {
+            clipped++;
+            if (a->class_id[i] != CZ_CLASS_LIGAND || fabs(a->xyz[i][0] - 4.0) > 3.0) labels = 0;
+        } else {
+            moved++;
+            /* Default grain = the object id; the unclipped copy keeps every atom, shifted. */
+            if (a->grain_id[i] != 12 || fabs(a->xyz[i][1] - 100.5) > 1e-12) labels = 0;
+        }
+    }
+    CZ_CHECK(a && clipped == 5 && moved == 10, "clipped %zu (want 5), moved %zu (want 10)", clipped,
+             moved);
+    CZ_CHECK(labels, "labels and positions of explicit-atoms objects");
+    cz_atoms_destroy(a);
+    /* A crystal added after the clipped blob, with equal priority, loses the clip region. */
+    cz_lattice *au = fcc(79, 4.08);
+    cz_volume *big;
+    cz_volume_sphere(c, 9.0, &big);
+    cz_scene_add_crystal(s, au, big, NULL, NULL);
+    a = NULL;
+    cz_scene_populate(s, NULL, &a);
+    size_t au_in_clip = 0, au_n = 0;
+    for (size_t i = 0; a && i < a->n; i++)
+        if (a->z[i] == 79) {
+            au_n++;
+            au_in_clip += cz_volume_contains(clip, a->xyz[i]);
+        }
+    CZ_CHECK(au_n > 0 && au_in_clip == 0, "gold kept out of the blob's region (%zu of %zu)",
+             au_in_clip, au_n);
+    cz_populate_opts po;
+    cz_populate_opts_default(&po);
+    po.max_atoms = 14;
+    CZ_CHECK_FAILS(cz_scene_populate(s, &po, &a), CZ_ERANGE, "max_atoms = 14");
+    cz_object_opts_default(&o);
+    o.object_id = -2;
+    CZ_CHECK_FAILS(cz_scene_add_atoms(s, blob, NULL, &o, NULL), CZ_EINVAL, "object_id");
+    CZ_CHECK_FAILS(cz_scene_add_atoms(s, NULL, NULL, NULL, NULL), CZ_EINVAL, "must not be NULL");
+    cz_atoms_destroy(a);
+    cz_volume_destroy(big);
+    cz_lattice_destroy(au);
+    cz_volume_destroy(clip);
+    cz_atoms_destroy(blob);
+    cz_scene_destroy(s);
+}
+
 int main(void) {
     test_priority_and_labels();
     test_transform_modes();
     test_cell_clip_and_errors();
+    test_atoms_objects();
     return cz_test_summary("scene");
 }

@@ -6,10 +6,15 @@
  * the lattice stays: a different piece of the same crystal) or to the lattice only (the
  * crystal rotates inside a fixed region). Transforms accumulate in the order applied.
  *
+ * Objects are crystals (a lattice cut by a volume) or explicit atoms (an amorphous block, a
+ * molecule, any pre-built structure) optionally clipped by a volume. For explicit atoms the
+ * "lattice" transform moves the atoms and the "region" transform moves the clip volume.
+ *
  * Overlaps: an atom of object i is removed when it lies inside the (transformed) volume of an
  * object j that wins over i: priority_j > priority_i, or equal priorities and j added before i
- * (ties go to the earlier object). Labels: object_id = index + 1; grain_id defaults to the
- * object id; class_id from the object options.
+ * (ties go to the earlier object). An explicit-atoms object without a clip volume has no
+ * region and removes nobody's atoms. Labels: object_id = index + 1 unless set in the options;
+ * grain_id defaults to the object id; class_id from the object options.
  *
  * Bounds: a scene with a cell (rows a, b, c from the origin) clips every object to that
  * parallelepiped and hands the cell and pbc to the output. Along periodic axes the cell is
@@ -42,9 +47,11 @@ typedef enum cz_apply_mode {
 } cz_apply_mode;
 
 typedef struct cz_object_opts {
-    int priority; /**< larger wins overlaps (default 0) */
-    int class_id; /**< CZ_CLASS_* (default CZ_CLASS_PARTICLE) */
-    int grain_id; /**< grain label; -1 = the object id (default -1) */
+    int priority;  /**< larger wins overlaps (default 0) */
+    int class_id;  /**< CZ_CLASS_* (default CZ_CLASS_PARTICLE) */
+    int grain_id;  /**< grain label; -1 = the object id (default -1) */
+    int object_id; /**< object label; 0 = index + 1 (default 0). Several scene objects that share
+                        an object_id form one labelled object: the grains of a twinned particle. */
 } cz_object_opts;
 
 CZ_API void cz_object_opts_default(cz_object_opts *opts);
@@ -74,6 +81,16 @@ CZ_API cz_status cz_scene_set_cell(cz_scene *scene, const double cell[3][3], con
 CZ_API cz_status cz_scene_add_crystal(cz_scene *scene, const cz_lattice *lattice,
                                       const cz_volume *volume, const cz_object_opts *opts,
                                       size_t *index);
+
+/**
+ * Add an explicit-atoms object: a copy of `atoms` (positions and species; its labels and cell
+ * are ignored), kept where inside `clip` (NULL = no clip; then the object has no region for
+ * overlap resolution and, in a scene without a cell, is kept whole). opts NULL = defaults.
+ * @param[out] index the object's index; may be NULL.
+ * @return CZ_OK, CZ_EINVAL (NULL scene or atoms, bad opts), CZ_ENOMEM.
+ */
+CZ_API cz_status cz_scene_add_atoms(cz_scene *scene, const cz_atoms *atoms, const cz_volume *clip,
+                                    const cz_object_opts *opts, size_t *index);
 
 /** Number of objects. */
 CZ_API size_t cz_scene_count(const cz_scene *scene);

@@ -1,0 +1,2 @@
+/* placeholder: being written */
+typedef int czi_placeholder_defects;
