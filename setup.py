@@ -49,7 +49,7 @@ extension = Extension(
     sources=["ase_ext/_cz.c", *core_sources()],
     include_dirs=["cz_core/include", "cz_core/src", numpy.get_include()],
     define_macros=[("CZ_USE_OPENMP", "1")],
-    libraries=["symspg", "m"],
+    libraries=["symspg", "yaml", "m"],
     extra_compile_args=["-std=c11", "-fopenmp", *WARNINGS],
     extra_link_args=["-fopenmp"],
 )

@@ -1283,6 +1283,82 @@ static PyObject *py_scene_populate(PyObject *Py_UNUSED(self), PyObject *args, Py
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Scene specs                                                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+static const char SPEC_CAPSULE[] = "cz._cz.spec";
+
+static void spec_capsule_free(PyObject *cap) {
+    cz_spec_destroy(PyCapsule_GetPointer(cap, SPEC_CAPSULE));
+}
+
+static PyObject *wrap_spec(cz_status st, cz_spec *spec) {
+    if (st != CZ_OK) return raise_status(st);
+    PyObject *cap = PyCapsule_New(spec, SPEC_CAPSULE, spec_capsule_free);
+    if (cap == NULL) cz_spec_destroy(spec);
+    return cap;
+}
+
+static PyObject *py_spec_parse_file(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *path_obj;
+    if (!PyArg_ParseTuple(args, "O&:spec_parse_file", PyUnicode_FSConverter, &path_obj))
+        return NULL;
+    cz_spec *spec = NULL;
+    cz_status st;
+    const char *path = PyBytes_AS_STRING(path_obj);
+    CZ_NOGIL(st = cz_spec_parse_file(path, &spec));
+    Py_DECREF(path_obj);
+    return wrap_spec(st, spec);
+}
+
+static PyObject *py_spec_parse_string(PyObject *Py_UNUSED(self), PyObject *args) {
+    const char *text, *name;
+    if (!PyArg_ParseTuple(args, "ss:spec_parse_string", &text, &name)) return NULL;
+    cz_spec *spec = NULL;
+    cz_status st;
+    CZ_NOGIL(st = cz_spec_parse_string(text, name, &spec));
+    return wrap_spec(st, spec);
+}
+
+static PyObject *py_spec_build(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"spec", "seed", "max_atoms", "nthreads", NULL};
+    PyObject *cap, *seed = NULL, *max_atoms = NULL, *nthreads = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOO:spec_build", kwlist, &cap, &seed,
+                                     &max_atoms, &nthreads))
+        return NULL;
+    cz_spec *spec = PyCapsule_GetPointer(cap, SPEC_CAPSULE);
+    if (spec == NULL) return NULL;
+    cz_spec_build_opts o;
+    cz_spec_build_opts_default(&o);
+    if (seed != NULL && seed != Py_None) {
+        if (!get_u64(seed, &o.seed)) return NULL;
+        o.use_seed = 1;
+    }
+    if (!opt_size(max_atoms, "max_atoms", &o.max_atoms) ||
+        !opt_int(nthreads, "nthreads", &o.nthreads))
+        return NULL;
+    cz_atoms *atoms = NULL;
+    uint64_t used = 0;
+    cz_status st;
+    /* A parsed spec is immutable, so concurrent builds from several threads are safe. */
+    CZ_NOGIL(st = cz_spec_build(spec, &o, &atoms, &used));
+    if (st != CZ_OK) {
+        cz_atoms_destroy(atoms);
+        return raise_status(st);
+    }
+    PyObject *d = atoms_to_dict(atoms);
+    if (d == NULL) return NULL;
+    PyObject *u = PyLong_FromUnsignedLongLong((unsigned long long)used);
+    if (u == NULL || PyDict_SetItemString(d, "seed", u) < 0) {
+        Py_XDECREF(u);
+        Py_DECREF(d);
+        return NULL;
+    }
+    Py_DECREF(u);
+    return d;
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Files                                                                                       */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -1474,6 +1550,11 @@ static PyMethodDef methods[] = {
     VARARGS(scene_transform, "scene_transform(scene, index, tf, mode)."),
     KWARGS(scene_populate,
            "scene_populate(scene, max_atoms=None, nthreads=None) -> dict of arrays."),
+    VARARGS(spec_parse_file, "spec_parse_file(path) -> spec (cz_spec_parse_file)."),
+    VARARGS(spec_parse_string, "spec_parse_string(text, name) -> spec (cz_spec_parse_string)."),
+    KWARGS(spec_build,
+           "spec_build(spec, seed=None, max_atoms=None, nthreads=None) -> dict of arrays "
+           "plus 'seed' (cz_spec_build)."),
     VARARGS(format_from_name, "format_from_name(name) -> int (cz_format_from_name)."),
     VARARGS(format_from_path, "format_from_path(path) -> int (cz_format_from_path)."),
     KWARGS(atoms_write,

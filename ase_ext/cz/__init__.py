@@ -24,6 +24,7 @@ from ._cz import CzError
 from .io import read, write
 from .lattice import Lattice, cell_from_parameters
 from .scene import Scene, count, fill
+from .spec import Spec
 from .transform import Transform
 from .volume import Box, Cylinder, HalfSpace, Hull, MillerPlane, Polyhedron, Sphere, Volume
 
@@ -72,6 +73,7 @@ __all__ = [
     "MillerPlane",
     "Polyhedron",
     "Scene",
+    "Spec",
     "Sphere",
     "Transform",
     "Volume",

@@ -107,6 +107,15 @@ class Scene:
     def __len__(self) -> int:
         return _cz.scene_count(self._handle)
 
+    @staticmethod
+    def from_spec(source, seed: int | None = None):
+        """A scene described by a YAML spec file or an equivalent dict (docs/spec.md), with its
+        distributions sampled by ``seed`` (None: the spec's own). Returns an object whose
+        ``to_atoms()`` builds it; the same spec and seed give the same atoms."""
+        from .spec import Spec, SpecScene
+
+        return SpecScene(source if isinstance(source, Spec) else Spec(source), seed)
+
     def to_atoms(self, max_atoms: int | None = None, nthreads: int | None = None):
         """Build every object, resolve overlaps, clip to the cell; returns ase.Atoms.
 

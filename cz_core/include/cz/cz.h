@@ -10,6 +10,7 @@
 #include "cz/cz_lattice.h"
 #include "cz/cz_rng.h"
 #include "cz/cz_scene.h"
+#include "cz/cz_spec.h"
 #include "cz/cz_transform.h"
 #include "cz/cz_volume.h"
 #endif

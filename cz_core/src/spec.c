@@ -1,0 +1,1050 @@
+/* spec.c — YAML scene specs: a line-numbered tree, seeded distributions on any leaf, and a
+ * builder that turns the tree into a scene. Parsing happens in two layers: libyaml gives a
+ * document, which is copied into a small tree of our own, so nothing past this file sees
+ * libyaml types; the builder reads the tree with typed getters that know each field's path and
+ * line, which is what the error messages print. */
+#include "cz/cz_spec.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "cz/cz_elements.h"
+#include "cz/cz_io.h"
+#include "cz/cz_lattice.h"
+#include "cz/cz_rng.h"
+#include "cz/cz_scene.h"
+#include "cz/cz_transform.h"
+#include "cz/cz_volume.h"
+#include "error.h"
+#include "vec.h"
+
+/* ------------------------------------------------------------------ the tree ---- */
+
+typedef enum { N_SCALAR, N_SEQ, N_MAP } nkind;
+
+typedef struct snode {
+    nkind kind;
+    int line;             /* 1-based */
+    int quoted;           /* scalar was quoted: never a number or boolean */
+    char *text;           /* scalar */
+    size_t n;             /* sequence items or mapping pairs */
+    char **keys;          /* mapping keys */
+    struct snode **kids;  /* items / values */
+} snode;
+
+struct cz_spec {
+    char *name;
+    snode *root;
+};
+
+static void node_free(snode *s) {
+    if (!s) return;
+    for (size_t i = 0; i < s->n; i++) {
+        node_free(s->kids[i]);
+        if (s->keys) free(s->keys[i]);
+    }
+    free(s->kids);
+    free(s->keys);
+    free(s->text);
+    free(s);
+}
+
+static char *dupstr(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+/* Copy libyaml node `idx` into our tree. Aliases resolve to shared libyaml nodes, so a
+ * self-referencing document could recurse forever: depth is capped. */
+static snode *convert(yaml_document_t *doc, int idx, int depth, const char **why, int *line) {
+    yaml_node_t *y = yaml_document_get_node(doc, idx);
+    if (!y) {
+        *why = "dangling node";
+        return NULL;
+    }
+    if (depth > 64) {
+        *why = "nesting deeper than 64 levels (recursive alias?)";
+        return NULL;
+    }
+    snode *s = calloc(1, sizeof *s);
+    if (!s) {
+        *why = "out of memory";
+        return NULL;
+    }
+    s->line = (int)y->start_mark.line + 1;
+    if (y->type == YAML_SCALAR_NODE) {
+        s->kind = N_SCALAR;
+        s->text = dupstr((const char *)y->data.scalar.value);
+        s->quoted = y->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+                    y->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+        if (!s->text) goto nomem;
+        return s;
+    }
+    if (y->type == YAML_SEQUENCE_NODE) {
+        s->kind = N_SEQ;
+        size_t n = (size_t)(y->data.sequence.items.top - y->data.sequence.items.start);
+        s->kids = calloc(n ? n : 1, sizeof *s->kids);
+        if (!s->kids) goto nomem;
+        for (size_t i = 0; i < n; i++) {
+            s->kids[i] = convert(doc, y->data.sequence.items.start[i], depth + 1, why, line);
+            if (!s->kids[i]) goto fail;
+            s->n = i + 1;
+        }
+        return s;
+    }
+    s->kind = N_MAP;
+    size_t n = (size_t)(y->data.mapping.pairs.top - y->data.mapping.pairs.start);
+    s->kids = calloc(n ? n : 1, sizeof *s->kids);
+    s->keys = calloc(n ? n : 1, sizeof *s->keys);
+    if (!s->kids || !s->keys) goto nomem;
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_pair_t *p = &y->data.mapping.pairs.start[i];
+        yaml_node_t *k = yaml_document_get_node(doc, p->key);
+        if (!k || k->type != YAML_SCALAR_NODE) {
+            *why = "mapping keys must be plain scalars";
+            *line = s->line;
+            goto fail;
+        }
+        s->keys[i] = dupstr((const char *)k->data.scalar.value);
+        if (!s->keys[i]) goto nomem;
+        s->kids[i] = convert(doc, p->value, depth + 1, why, line);
+        s->n = i + 1;
+        if (!s->kids[i]) goto fail;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(s->keys[j], s->keys[i]) == 0) {
+                *why = "duplicate key";
+                *line = (int)k->start_mark.line + 1;
+                goto fail;
+            }
+    }
+    return s;
+nomem:
+    *why = "out of memory";
+fail:
+    node_free(s);
+    return NULL;
+}
+
+static cz_status parse(const char *text, size_t len, const char *name, cz_spec **out) {
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&parser)) return CZ_FAIL_AS("cz_spec_parse", CZ_ENOMEM, "libyaml");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        cz_status s = CZ_FAIL_AS("cz_spec_parse", CZ_EIO, "%s:%d: YAML syntax error: %s%s%s", name,
+                                 (int)parser.problem_mark.line + 1,
+                                 parser.problem ? parser.problem : "unknown",
+                                 parser.context ? " " : "", parser.context ? parser.context : "");
+        yaml_parser_delete(&parser);
+        return s;
+    }
+    yaml_parser_delete(&parser);
+    if (!yaml_document_get_root_node(&doc)) {
+        yaml_document_delete(&doc);
+        return CZ_FAIL_AS("cz_spec_parse", CZ_EIO, "%s:1: the document is empty", name);
+    }
+    const char *why = "";
+    int line = 1;
+    snode *root = convert(&doc, 1, 0, &why, &line);
+    yaml_document_delete(&doc);
+    if (!root) return CZ_FAIL_AS("cz_spec_parse", CZ_EIO, "%s:%d: %s", name, line, why);
+    if (root->kind != N_MAP) {
+        int l = root->line;
+        node_free(root);
+        return CZ_FAIL_AS("cz_spec_parse", CZ_EIO, "%s:%d: the document must be a mapping", name,
+                          l);
+    }
+    cz_spec *sp = calloc(1, sizeof *sp);
+    if (!sp || !(sp->name = dupstr(name))) {
+        free(sp);
+        node_free(root);
+        return CZ_FAIL_AS("cz_spec_parse", CZ_ENOMEM, "cannot allocate the spec");
+    }
+    sp->root = root;
+    *out = sp;
+    return CZ_OK;
+}
+
+cz_status cz_spec_parse_string(const char *text, const char *name, cz_spec **out) {
+    if (!out) return CZ_FAIL(CZ_EINVAL, "out must not be NULL");
+    *out = NULL;
+    if (!text) return CZ_FAIL(CZ_EINVAL, "text must not be NULL");
+    return parse(text, strlen(text), name ? name : "<string>", out);
+}
+
+cz_status cz_spec_parse_file(const char *path, cz_spec **out) {
+    if (!out) return CZ_FAIL(CZ_EINVAL, "out must not be NULL");
+    *out = NULL;
+    if (!path) return CZ_FAIL(CZ_EINVAL, "path must not be NULL");
+    FILE *f = fopen(path, "rb");
+    if (!f) return CZ_FAIL(CZ_EIO, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t k = fread(buf + n, 1, cap - n, f);
+        n += k;
+        if (n < cap) break;
+        if (cap > ((size_t)64 << 20)) {
+            fclose(f);
+            free(buf);
+            return CZ_FAIL(CZ_EIO, "%s: larger than 64 MiB: not a scene spec", path);
+        }
+        char *t = realloc(buf, cap * 2);
+        if (!t) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = t;
+        cap *= 2;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (!buf) return CZ_FAIL(CZ_ENOMEM, "cannot read %s", path);
+    if (err) {
+        free(buf);
+        return CZ_FAIL(CZ_EIO, "%s: read error", path);
+    }
+    cz_status s = parse(buf, n, path, out);
+    free(buf);
+    return s;
+}
+
+void cz_spec_destroy(cz_spec *sp) {
+    if (!sp) return;
+    node_free(sp->root);
+    free(sp->name);
+    free(sp);
+}
+
+/* ------------------------------------------------------------ build context ---- */
+
+typedef struct {
+    const cz_spec *spec;
+    uint64_t seed;
+    char path[512];
+    size_t plen;
+} ctx;
+
+/* Path segments: ".key" or "[i]"; the leading dot is dropped for display. */
+static size_t path_push(ctx *c, const char *fmt, ...) {
+    size_t old = c->plen;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(c->path + c->plen, sizeof c->path - c->plen, fmt, ap);
+    va_end(ap);
+    if (k > 0) c->plen = fmin((double)(c->plen + (size_t)k), (double)(sizeof c->path - 1));
+    return old;
+}
+static void path_pop(ctx *c, size_t old) {
+    c->plen = old;
+    c->path[old] = '\0';
+}
+static const char *path_str(const ctx *c) {
+    return c->path[0] == '.' ? c->path + 1 : (c->path[0] ? c->path : "(top level)");
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static cz_status bad(const ctx *c, const snode *n, const char *fmt, ...) {
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return CZ_FAIL_AS("cz_spec_build", CZ_EINVAL, "%s:%d: %s: %s", c->spec->name, n ? n->line : 1,
+                      path_str(c), msg);
+}
+
+/* Stream of a field: FNV-1a of its path, so each field draws its own numbers. */
+static uint64_t field_stream(const ctx *c) {
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *p = c->path; *p; p++) {
+        h ^= (unsigned char)*p;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static const snode *map_get(const snode *m, const char *key) {
+    if (!m || m->kind != N_MAP) return NULL;
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->keys[i], key) == 0) return m->kids[i];
+    return NULL;
+}
+
+/* Every key of mapping m must be one of `allowed` (NULL-terminated). */
+static cz_status check_keys(ctx *c, const snode *m, const char *const *allowed, const char *what) {
+    if (m->kind != N_MAP) return bad(c, m, "must be a mapping (%s)", what);
+    for (size_t i = 0; i < m->n; i++) {
+        int ok = 0;
+        for (const char *const *a = allowed; *a && !ok; a++) ok = strcmp(*a, m->keys[i]) == 0;
+        if (!ok) {
+            char list[256] = "";
+            for (const char *const *a = allowed; *a; a++) {
+                strncat(list, *a, sizeof list - strlen(list) - 1);
+                if (a[1]) strncat(list, ", ", sizeof list - strlen(list) - 1);
+            }
+            size_t o = path_push(c, ".%s", m->keys[i]);
+            cz_status s = bad(c, m->kids[i], "unknown key \"%s\" (allowed: %s)", m->keys[i], list);
+            path_pop(c, o);
+            return s;
+        }
+    }
+    return CZ_OK;
+}
+
+static int is_distribution(const snode *n) {
+    static const char *const keys[] = {"uniform", "normal", "truncnormal", "lognormal", "choice"};
+    if (!n || n->kind != N_MAP) return 0;
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        if (map_get(n, keys[k])) return 1;
+    return 0;
+}
+
+static cz_status scalar_number(ctx *c, const snode *n, double *out) {
+    if (n->kind != N_SCALAR || n->quoted) return bad(c, n, "must be a number");
+    char *end;
+    errno = 0;
+    double v = strtod(n->text, &end);
+    if (end == n->text || *end != '\0' || errno == ERANGE)
+        return bad(c, n, "must be a number (got \"%s\")", n->text);
+    if (!isfinite(v)) return bad(c, n, "must be finite (got %s)", n->text);
+    *out = v;
+    return CZ_OK;
+}
+
+static cz_status number_list(ctx *c, const snode *n, size_t want, double *v, const char *what) {
+    if (n->kind != N_SEQ || n->n != want)
+        return bad(c, n, "must be a list of %zu numbers (%s)", want, what);
+    for (size_t i = 0; i < want; i++) {
+        cz_status s = scalar_number(c, n->kids[i], &v[i]);
+        if (s != CZ_OK) return s;
+    }
+    return CZ_OK;
+}
+
+/* Index of a weighted choice among n alternatives (weights may be absent = equal). */
+static cz_status pick(ctx *c, const snode *dist, size_t n, size_t *idx) {
+    const snode *w = map_get(dist, "weights");
+    double total = (double)n, wv[256];
+    if (n == 0) return bad(c, dist, "choice needs at least one alternative");
+    if (n > 256) return bad(c, dist, "choice has more than 256 alternatives");
+    for (size_t i = 0; i < n; i++) wv[i] = 1.0;
+    if (w) {
+        size_t o = path_push(c, ".weights");
+        cz_status s = w->kind == N_SEQ && w->n == n ? CZ_OK
+                                                    : bad(c, w, "must list %zu weights", n);
+        total = 0;
+        for (size_t i = 0; i < n && s == CZ_OK; i++) {
+            s = scalar_number(c, w->kids[i], &wv[i]);
+            if (s == CZ_OK && !(wv[i] >= 0)) s = bad(c, w->kids[i], "weights must be >= 0");
+            total += wv[i];
+        }
+        if (s == CZ_OK && !(total > 0)) s = bad(c, w, "weights must not all be 0");
+        path_pop(c, o);
+        if (s != CZ_OK) return s;
+    }
+    double u = cz_rng_uniform(c->seed, field_stream(c), 0) * total, acc = 0;
+    *idx = n - 1;
+    for (size_t i = 0; i < n; i++) {
+        acc += wv[i];
+        if (u < acc) {
+            *idx = i;
+            break;
+        }
+    }
+    return CZ_OK;
+}
+
+/* A number, or a distribution of numbers. */
+static cz_status get_number(ctx *c, const snode *n, double *out) {
+    if (!is_distribution(n)) return scalar_number(c, n, out);
+    static const char *const keys[] = {"uniform", "normal", "truncnormal", "lognormal",
+                                       "choice",  "weights", NULL};
+    cz_status s = check_keys(c, n, keys, "a distribution");
+    if (s != CZ_OK) return s;
+    if (n->n != 1 && !(n->n == 2 && map_get(n, "choice") && map_get(n, "weights")))
+        return bad(c, n, "a distribution has exactly one of uniform, normal, truncnormal, "
+                         "lognormal, choice (+ weights)");
+    const char *kind = n->keys[0];
+    if (map_get(n, "choice")) kind = "choice";
+    const snode *p = map_get(n, kind);
+    size_t o = path_push(c, ".%s", kind);
+    uint64_t stream = field_stream(c);
+    double v[4];
+    if (strcmp(kind, "choice") == 0) {
+        size_t idx;
+        if (p->kind != N_SEQ) s = bad(c, p, "must be a list of alternatives");
+        if (s == CZ_OK) s = pick(c, n, p->n, &idx);
+        for (size_t i = 0; i < (s == CZ_OK ? p->n : 0); i++) {
+            double t;
+            size_t o2 = path_push(c, "[%zu]", i);
+            s = scalar_number(c, p->kids[i], &t);
+            path_pop(c, o2);
+            if (s != CZ_OK) break;
+            if (i == idx) *out = t;
+        }
+    } else if (strcmp(kind, "uniform") == 0) {
+        s = number_list(c, p, 2, v, "[low, high]");
+        if (s == CZ_OK && !(v[1] >= v[0])) s = bad(c, p, "high must be >= low (got %g, %g)", v[0], v[1]);
+        if (s == CZ_OK) *out = v[0] + (v[1] - v[0]) * cz_rng_uniform(c->seed, stream, 0);
+    } else if (strcmp(kind, "normal") == 0 || strcmp(kind, "lognormal") == 0) {
+        s = number_list(c, p, 2, v, "[mean, sigma]");
+        if (s == CZ_OK && !(v[1] >= 0)) s = bad(c, p, "sigma must be >= 0 (got %g)", v[1]);
+        if (s == CZ_OK) {
+            double g = v[0] + v[1] * cz_rng_normal(c->seed, stream, 0);
+            *out = kind[0] == 'l' ? exp(g) : g;
+        }
+    } else {
+        s = number_list(c, p, 4, v, "[mean, sigma, low, high]");
+        if (s == CZ_OK && !(v[1] >= 0)) s = bad(c, p, "sigma must be >= 0 (got %g)", v[1]);
+        if (s == CZ_OK && !(v[3] >= v[2])) s = bad(c, p, "high must be >= low (got %g, %g)", v[2], v[3]);
+        if (s == CZ_OK) {
+            /* Rejection from the normal; a window holding almost none of it is refused. */
+            uint64_t k = 0;
+            for (; k < 100000; k++) {
+                double g = v[0] + v[1] * cz_rng_normal(c->seed, stream, k);
+                if (g >= v[2] && g <= v[3]) {
+                    *out = g;
+                    break;
+                }
+            }
+            if (k == 100000)
+                s = bad(c, p, "the window [%g, %g] holds almost none of normal(%g, %g)", v[2], v[3],
+                        v[0], v[1]);
+        }
+    }
+    path_pop(c, o);
+    return s;
+}
+
+static cz_status get_number_in(ctx *c, const snode *n, double lo, double hi, int open_lo,
+                               double *out) {
+    cz_status s = get_number(c, n, out);
+    if (s != CZ_OK) return s;
+    if ((open_lo ? !(*out > lo) : !(*out >= lo)) || !(*out <= hi))
+        return bad(c, n, "must be %s %g%s (got %g)", open_lo ? ">" : ">=", lo,
+                   isfinite(hi) ? " and <= limit" : "", *out);
+    return CZ_OK;
+}
+
+/* A string, or a weighted choice of strings. Returns a pointer into the tree. */
+static cz_status get_string(ctx *c, const snode *n, const char **out) {
+    if (n->kind == N_SCALAR) {
+        *out = n->text;
+        return CZ_OK;
+    }
+    if (!is_distribution(n) || !map_get(n, "choice")) return bad(c, n, "must be a name");
+    static const char *const keys[] = {"choice", "weights", NULL};
+    cz_status s = check_keys(c, n, keys, "a choice");
+    if (s != CZ_OK) return s;
+    const snode *p = map_get(n, "choice");
+    size_t o = path_push(c, ".choice"), idx = 0;
+    if (p->kind != N_SEQ) s = bad(c, p, "must be a list of names");
+    if (s == CZ_OK) s = pick(c, n, p->n, &idx);
+    for (size_t i = 0; s == CZ_OK && i < p->n; i++)
+        if (p->kids[i]->kind != N_SCALAR) s = bad(c, p->kids[i], "alternatives must be names");
+    if (s == CZ_OK) *out = p->kids[idx]->text;
+    path_pop(c, o);
+    return s;
+}
+
+/* A list of `want` numbers (each may be a distribution), or a choice among such lists. */
+static cz_status get_vector(ctx *c, const snode *n, size_t want, double *v) {
+    if (is_distribution(n) && map_get(n, "choice")) {
+        static const char *const keys[] = {"choice", "weights", NULL};
+        cz_status s = check_keys(c, n, keys, "a choice");
+        if (s != CZ_OK) return s;
+        const snode *p = map_get(n, "choice");
+        size_t o = path_push(c, ".choice"), idx = 0;
+        if (p->kind != N_SEQ) s = bad(c, p, "must be a list of alternatives");
+        if (s == CZ_OK) s = pick(c, n, p->n, &idx);
+        for (size_t i = 0; s == CZ_OK && i < p->n; i++) {
+            double t[16];
+            size_t o2 = path_push(c, "[%zu]", i);
+            s = get_vector(c, p->kids[i], want, t);
+            path_pop(c, o2);
+            if (s == CZ_OK && i == idx) memcpy(v, t, want * sizeof *v);
+        }
+        path_pop(c, o);
+        return s;
+    }
+    if (n->kind != N_SEQ || n->n != want) return bad(c, n, "must be a list of %zu numbers", want);
+    for (size_t i = 0; i < want; i++) {
+        size_t o = path_push(c, "[%zu]", i);
+        cz_status s = get_number(c, n->kids[i], &v[i]);
+        path_pop(c, o);
+        if (s != CZ_OK) return s;
+    }
+    return CZ_OK;
+}
+
+static cz_status get_bool(ctx *c, const snode *n, int *out) {
+    static const char *const yes[] = {"true", "True", "TRUE", "yes", "on", "1"};
+    static const char *const no[] = {"false", "False", "FALSE", "no", "off", "0"};
+    if (n->kind == N_SCALAR && !n->quoted)
+        for (int i = 0; i < 6; i++) {
+            if (strcmp(n->text, yes[i]) == 0) return *out = 1, CZ_OK;
+            if (strcmp(n->text, no[i]) == 0) return *out = 0, CZ_OK;
+        }
+    return bad(c, n, "must be true or false");
+}
+
+static cz_status get_int(ctx *c, const snode *n, long lo, long hi, long *out) {
+    double v;
+    cz_status s = get_number(c, n, &v);
+    if (s != CZ_OK) return s;
+    if (v != floor(v)) return bad(c, n, "must be an integer (got %g)", v);
+    if (v < (double)lo || v > (double)hi)
+        return bad(c, n, "must be in %ld..%ld (got %g)", lo, hi, v);
+    *out = (long)v;
+    return CZ_OK;
+}
+
+static cz_status get_element(ctx *c, const snode *n, int *z) {
+    const char *sym;
+    cz_status s = get_string(c, n, &sym);
+    if (s != CZ_OK) return s;
+    if (cz_element_from_symbol(sym, z) != CZ_OK) return bad(c, n, "unknown element \"%s\"", sym);
+    return CZ_OK;
+}
+
+/* Field accessors that push the key onto the path. `req` = required. */
+#define FIELD(c, m, key, req, call)                                                          \
+    do {                                                                                     \
+        const snode *fn_ = map_get((m), (key));                                              \
+        if (!fn_) {                                                                          \
+            if (req) return bad((c), (m), "missing required key \"%s\"", (key));             \
+        } else {                                                                             \
+            size_t fo_ = path_push((c), ".%s", (key));                                       \
+            const snode *node = fn_;                                                         \
+            cz_status fs_ = (call);                                                          \
+            path_pop((c), fo_);                                                              \
+            if (fs_ != CZ_OK) return fs_;                                                    \
+        }                                                                                    \
+    } while (0)
+
+/* --------------------------------------------------------------- lattices ---- */
+
+static cz_status build_lattice(ctx *c, const snode *m, cz_lattice **out) {
+    static const char *const keys[] = {"prototype", "elements", "a", "c", "u", "spacegroup",
+                                       "cell", "sites", "hall_number", "file", NULL};
+    cz_status s = check_keys(c, m, keys, "a lattice");
+    if (s != CZ_OK) return s;
+    int has_p = map_get(m, "prototype") != NULL, has_sg = map_get(m, "spacegroup") != NULL,
+        has_f = map_get(m, "file") != NULL;
+    if (has_p + has_sg + has_f != 1)
+        return bad(c, m, "give exactly one of prototype, spacegroup, file");
+    if (has_p) {
+        cz_prototype_opts po;
+        cz_prototype_opts_default(&po);
+        const char *name = NULL;
+        FIELD(c, m, "prototype", 1, get_string(c, node, &name));
+        const snode *el = map_get(m, "elements");
+        if (!el) return bad(c, m, "missing required key \"elements\"");
+        size_t o = path_push(c, ".elements");
+        if (el->kind == N_SEQ) {
+            if (el->n < 1 || el->n > 3) s = bad(c, el, "must list 1 to 3 elements");
+            for (size_t i = 0; s == CZ_OK && i < el->n; i++) {
+                size_t o2 = path_push(c, "[%zu]", i);
+                s = get_element(c, el->kids[i], &po.z[i]);
+                path_pop(c, o2);
+            }
+        } else {
+            s = get_element(c, el, &po.z[0]);
+        }
+        path_pop(c, o);
+        if (s != CZ_OK) return s;
+        FIELD(c, m, "a", 1, get_number_in(c, node, 0, INFINITY, 1, &po.a));
+        FIELD(c, m, "c", 0, get_number_in(c, node, 0, INFINITY, 1, &po.c));
+        FIELD(c, m, "u", 0, get_number(c, node, &po.u));
+        if (map_get(m, "spacegroup") || map_get(m, "sites") || map_get(m, "cell"))
+            return bad(c, m, "cell and sites belong to a spacegroup lattice");
+        s = cz_lattice_prototype(name, &po, out);
+        if (s != CZ_OK) return bad(c, map_get(m, "prototype"), "%s", cz_last_error());
+        return CZ_OK;
+    }
+    if (has_f) {
+        const char *path = NULL;
+        FIELD(c, m, "file", 1, get_string(c, node, &path));
+        cz_atoms *a = NULL;
+        s = cz_atoms_read(path, CZ_FORMAT_AUTO, &a);
+        if (s != CZ_OK) return bad(c, map_get(m, "file"), "%s", cz_last_error());
+        double inv[3][3];
+        if (!m3_inverse(CZ_CROWS(a->cell), inv)) {
+            cz_atoms_destroy(a);
+            return bad(c, map_get(m, "file"), "the structure has no full cell to use as a lattice");
+        }
+        double (*frac)[3] = malloc((a->n ? a->n : 1) * sizeof *frac);
+        if (!frac) {
+            cz_atoms_destroy(a);
+            return CZ_FAIL(CZ_ENOMEM, "cannot allocate %zu sites", a->n);
+        }
+        for (size_t i = 0; i < a->n; i++) m3_tmulv(CZ_CROWS(inv), a->xyz[i], frac[i]);
+        s = cz_lattice_create(CZ_CROWS(a->cell), a->n, CZ_CROWS(frac), a->z, out);
+        free(frac);
+        cz_atoms_destroy(a);
+        if (s != CZ_OK) return bad(c, map_get(m, "file"), "%s", cz_last_error());
+        return CZ_OK;
+    }
+    long number = 0, hall = 0;
+    FIELD(c, m, "spacegroup", 1, get_int(c, node, 1, 230, &number));
+    FIELD(c, m, "hall_number", 0, get_int(c, node, 1, 530, &hall));
+    double par[6], cell[3][3];
+    const snode *cn = map_get(m, "cell");
+    if (!cn) return bad(c, m, "missing required key \"cell\"");
+    size_t o = path_push(c, ".cell");
+    s = get_vector(c, cn, 6, par);
+    if (s == CZ_OK && cz_cell_from_parameters(par[0], par[1], par[2], par[3], par[4], par[5],
+                                              cell) != CZ_OK)
+        s = bad(c, cn, "%s", cz_last_error());
+    path_pop(c, o);
+    if (s != CZ_OK) return s;
+    const snode *sites = map_get(m, "sites");
+    if (!sites) return bad(c, m, "missing required key \"sites\"");
+    o = path_push(c, ".sites");
+    if (sites->kind != N_SEQ || sites->n == 0 || sites->n > 1024)
+        s = bad(c, sites, "must be a list of [element, x, y, z] (1 to 1024 sites)");
+    double (*frac)[3] = NULL;
+    int *z = NULL;
+    if (s == CZ_OK) {
+        frac = malloc(sites->n * sizeof *frac);
+        z = malloc(sites->n * sizeof *z);
+        if (!frac || !z) s = CZ_FAIL(CZ_ENOMEM, "cannot allocate sites");
+    }
+    for (size_t i = 0; s == CZ_OK && i < sites->n; i++) {
+        const snode *e = sites->kids[i];
+        size_t o2 = path_push(c, "[%zu]", i);
+        if (e->kind != N_SEQ || e->n != 4) s = bad(c, e, "must be [element, x, y, z]");
+        if (s == CZ_OK) s = get_element(c, e->kids[0], &z[i]);
+        for (int k = 0; s == CZ_OK && k < 3; k++) s = get_number(c, e->kids[k + 1], &frac[i][k]);
+        path_pop(c, o2);
+    }
+    path_pop(c, o);
+    if (s == CZ_OK) {
+        cz_spacegroup_opts so;
+        cz_spacegroup_opts_default(&so);
+        so.hall_number = (int)hall;
+        s = cz_lattice_from_spacegroup((int)number, CZ_CROWS(cell), sites->n, CZ_CROWS(frac), z,
+                                       &so, out);
+        if (s != CZ_OK) s = bad(c, map_get(m, "spacegroup"), "%s", cz_last_error());
+    }
+    free(frac);
+    free(z);
+    return s;
+}
+
+/* ----------------------------------------------------------------- shapes ---- */
+
+static cz_status build_shape(ctx *c, const snode *m, const cz_lattice *lat, cz_volume **out);
+
+static cz_status build_shape_list(ctx *c, const snode *l, const cz_lattice *lat, int is_union,
+                                  cz_volume **out) {
+    if (l->kind != N_SEQ || l->n < 1) return bad(c, l, "must be a list of shapes");
+    cz_volume *acc = NULL;
+    for (size_t i = 0; i < l->n; i++) {
+        cz_volume *v = NULL, *t = NULL;
+        size_t o = path_push(c, "[%zu]", i);
+        cz_status s = build_shape(c, l->kids[i], lat, &v);
+        path_pop(c, o);
+        if (s == CZ_OK && acc) {
+            s = is_union ? cz_volume_union(acc, v, &t) : cz_volume_intersection(acc, v, &t);
+            cz_volume_destroy(acc);
+            cz_volume_destroy(v);
+            acc = t;
+        } else if (s == CZ_OK) {
+            acc = v;
+        }
+        if (s != CZ_OK) {
+            cz_volume_destroy(acc);
+            return s;
+        }
+    }
+    *out = acc;
+    return CZ_OK;
+}
+
+static cz_status build_planes(ctx *c, const snode *l, const cz_lattice *lat, cz_volume **out) {
+    if (l->kind != N_SEQ || l->n < 1) return bad(c, l, "must be a list of {hkl, distance}");
+    cz_volume *acc = NULL;
+    for (size_t i = 0; i < l->n; i++) {
+        static const char *const keys[] = {"hkl", "distance", "snap", NULL};
+        const snode *p = l->kids[i];
+        size_t o = path_push(c, "[%zu]", i);
+        cz_status s = check_keys(c, p, keys, "a plane");
+        double h[3] = {0, 0, 0}, d = 0;
+        int snap = 1;
+        cz_volume *v = NULL, *t = NULL;
+        if (s == CZ_OK) {
+            const snode *hn = map_get(p, "hkl"), *dn = map_get(p, "distance"),
+                        *sn = map_get(p, "snap");
+            if (!hn || !dn) s = bad(c, p, "a plane needs hkl and distance");
+            if (s == CZ_OK) {
+                size_t o2 = path_push(c, ".hkl");
+                s = get_vector(c, hn, 3, h);
+                for (int k = 0; s == CZ_OK && k < 3; k++)
+                    if (h[k] != floor(h[k]) || fabs(h[k]) > 1000)
+                        s = bad(c, hn, "Miller indices must be integers");
+                if (s == CZ_OK && h[0] == 0 && h[1] == 0 && h[2] == 0)
+                    s = bad(c, hn, "Miller indices (0 0 0) define no plane");
+                path_pop(c, o2);
+            }
+            if (s == CZ_OK) {
+                size_t o2 = path_push(c, ".distance");
+                s = get_number_in(c, dn, 0, INFINITY, 1, &d);
+                path_pop(c, o2);
+            }
+            if (s == CZ_OK && sn) {
+                size_t o2 = path_push(c, ".snap");
+                s = get_bool(c, sn, &snap);
+                path_pop(c, o2);
+            }
+        }
+        if (s == CZ_OK) {
+            const int hkl[3] = {(int)h[0], (int)h[1], (int)h[2]};
+            s = cz_volume_miller(lat, hkl, d, snap, &v);
+            if (s != CZ_OK) s = bad(c, p, "%s", cz_last_error());
+        }
+        path_pop(c, o);
+        if (s == CZ_OK && acc) {
+            s = cz_volume_intersection(acc, v, &t);
+            cz_volume_destroy(acc);
+            cz_volume_destroy(v);
+            acc = t;
+        } else if (s == CZ_OK) {
+            acc = v;
+        }
+        if (s != CZ_OK) {
+            cz_volume_destroy(acc);
+            return s;
+        }
+    }
+    *out = acc;
+    return CZ_OK;
+}
+
+/* Shapes are centred on the object's origin, in the crystal's frame (they turn with it). */
+static cz_status build_shape(ctx *c, const snode *m, const cz_lattice *lat, cz_volume **out) {
+    static const char *const keys[] = {"sphere", "box", "cylinder", "planes",
+                                       "intersection", "union", NULL};
+    cz_status s = check_keys(c, m, keys, "a shape");
+    if (s != CZ_OK) return s;
+    if (m->n != 1)
+        return bad(c, m, "a shape has exactly one of sphere, box, cylinder, planes, intersection, "
+                         "union");
+    const char *kind = m->keys[0];
+    const snode *p = m->kids[0];
+    const double zero[3] = {0, 0, 0};
+    size_t o = path_push(c, ".%s", kind);
+    if (strcmp(kind, "sphere") == 0) {
+        static const char *const k2[] = {"radius", NULL};
+        double r = 0;
+        s = check_keys(c, p, k2, "a sphere");
+        if (s == CZ_OK) {
+            const snode *rn = map_get(p, "radius");
+            size_t o2 = path_push(c, ".radius");
+            s = rn ? get_number_in(c, rn, 0, INFINITY, 1, &r) : bad(c, p, "missing radius");
+            path_pop(c, o2);
+        }
+        if (s == CZ_OK && cz_volume_sphere(zero, r, out) != CZ_OK) s = bad(c, p, "%s", cz_last_error());
+    } else if (strcmp(kind, "box") == 0) {
+        static const char *const k2[] = {"size", NULL};
+        double l[3] = {0, 0, 0};
+        s = check_keys(c, p, k2, "a box");
+        if (s == CZ_OK) {
+            const snode *sn = map_get(p, "size");
+            size_t o2 = path_push(c, ".size");
+            s = sn ? get_vector(c, sn, 3, l) : bad(c, p, "missing size");
+            for (int k = 0; s == CZ_OK && k < 3; k++)
+                if (!(l[k] > 0)) s = bad(c, sn, "lengths must be > 0 (got %g)", l[k]);
+            path_pop(c, o2);
+        }
+        if (s == CZ_OK) {
+            const double org[3] = {-l[0] / 2, -l[1] / 2, -l[2] / 2};
+            const double e[3][3] = {{l[0], 0, 0}, {0, l[1], 0}, {0, 0, l[2]}};
+            if (cz_volume_box(org, e, out) != CZ_OK) s = bad(c, p, "%s", cz_last_error());
+        }
+    } else if (strcmp(kind, "cylinder") == 0) {
+        static const char *const k2[] = {"radius", "length", "axis", NULL};
+        double r = 0, len = 0, ax[3] = {0, 0, 1};
+        s = check_keys(c, p, k2, "a cylinder");
+        if (s == CZ_OK) {
+            const snode *rn = map_get(p, "radius"), *ln = map_get(p, "length"),
+                        *an = map_get(p, "axis");
+            if (!rn || !ln) s = bad(c, p, "a cylinder needs radius and length");
+            size_t o2;
+            if (s == CZ_OK) {
+                o2 = path_push(c, ".radius");
+                s = get_number_in(c, rn, 0, INFINITY, 1, &r);
+                path_pop(c, o2);
+            }
+            if (s == CZ_OK) {
+                o2 = path_push(c, ".length");
+                s = get_number_in(c, ln, 0, INFINITY, 1, &len);
+                path_pop(c, o2);
+            }
+            if (s == CZ_OK && an) {
+                o2 = path_push(c, ".axis");
+                s = get_vector(c, an, 3, ax);
+                if (s == CZ_OK && v3_norm(ax) == 0) s = bad(c, an, "axis must be non-zero");
+                path_pop(c, o2);
+            }
+        }
+        if (s == CZ_OK && cz_volume_cylinder(zero, ax, r, len, out) != CZ_OK)
+            s = bad(c, p, "%s", cz_last_error());
+    } else if (strcmp(kind, "planes") == 0) {
+        s = build_planes(c, p, lat, out);
+    } else {
+        s = build_shape_list(c, p, lat, strcmp(kind, "union") == 0, out);
+    }
+    path_pop(c, o);
+    return s;
+}
+
+/* ------------------------------------------------------------ orientation ---- */
+
+static cz_status build_orientation(ctx *c, const snode *n, const cz_lattice *lat,
+                                   cz_transform *tf) {
+    cz_transform_identity(tf);
+    if (n->kind == N_SCALAR || (is_distribution(n) && map_get(n, "choice") &&
+                                map_get(n, "choice")->kind == N_SEQ &&
+                                map_get(n, "choice")->n > 0 &&
+                                map_get(n, "choice")->kids[0]->kind == N_SCALAR)) {
+        const char *w;
+        cz_status s = get_string(c, n, &w);
+        if (s != CZ_OK) return s;
+        if (strcmp(w, "none") == 0) return CZ_OK;
+        if (strcmp(w, "random") == 0) {
+            /* Uniform on SO(3), from this field's own stream. */
+            double r[3][3];
+            cz_rng_rotation(c->seed, field_stream(c), 0, r);
+            return cz_transform_matrix(CZ_CROWS(r), NULL, 1, tf);
+        }
+        return bad(c, n, "must be random, none, or a mapping (zone_axis, euler, axis+angle)");
+    }
+    static const char *const keys[] = {"zone_axis", "inplane", "euler", "axis", "angle", NULL};
+    cz_status s = check_keys(c, n, keys, "an orientation");
+    if (s != CZ_OK) return s;
+    const snode *za = map_get(n, "zone_axis"), *eu = map_get(n, "euler"), *ax = map_get(n, "axis");
+    if ((za != NULL) + (eu != NULL) + (ax != NULL) != 1)
+        return bad(c, n, "give exactly one of zone_axis, euler, axis (+ angle)");
+    if (za) {
+        double uvw[3], inplane = 0;
+        FIELD(c, n, "zone_axis", 1, get_vector(c, node, 3, uvw));
+        FIELD(c, n, "inplane", 0, get_number(c, node, &inplane));
+        for (int k = 0; k < 3; k++)
+            if (uvw[k] != floor(uvw[k]))
+                return bad(c, za, "zone-axis indices must be integers");
+        const int iv[3] = {(int)uvw[0], (int)uvw[1], (int)uvw[2]};
+        if (cz_transform_zone_axis(lat, iv, inplane, NULL, tf) != CZ_OK) {
+            size_t o = path_push(c, ".zone_axis");
+            s = bad(c, za, "%s", cz_last_error());
+            path_pop(c, o);
+        }
+        return s;
+    }
+    if (map_get(n, "inplane")) return bad(c, map_get(n, "inplane"), "inplane goes with zone_axis");
+    if (eu) {
+        double e[3];
+        FIELD(c, n, "euler", 1, get_vector(c, node, 3, e));
+        return cz_transform_euler(e[0], e[1], e[2], NULL, tf);
+    }
+    double a[3], ang = 0;
+    FIELD(c, n, "axis", 1, get_vector(c, node, 3, a));
+    FIELD(c, n, "angle", 1, get_number(c, node, &ang));
+    if (cz_transform_axis_angle(a, ang, NULL, tf) != CZ_OK) return bad(c, ax, "%s", cz_last_error());
+    return CZ_OK;
+}
+
+/* ---------------------------------------------------------------- objects ---- */
+
+static cz_status class_from_name(ctx *c, const snode *n, int *cls) {
+    const char *w;
+    cz_status s = get_string(c, n, &w);
+    if (s != CZ_OK) return s;
+    static const char *const names[] = {"none", "particle", "substrate", "ligand"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(w, names[i]) == 0) return *cls = i, CZ_OK;
+    return bad(c, n, "unknown class \"%s\" (particle, substrate, ligand, none)", w);
+}
+
+static cz_status build_object(ctx *c, const snode *m, cz_scene *scene) {
+    static const char *const keys[] = {"name", "lattice", "shape", "position", "orientation",
+                                       "priority", "class", NULL};
+    cz_status s = check_keys(c, m, keys, "an object");
+    if (s != CZ_OK) return s;
+    const snode *ln = map_get(m, "lattice"), *sn = map_get(m, "shape");
+    if (!ln) return bad(c, m, "missing required key \"lattice\"");
+    if (!sn) return bad(c, m, "missing required key \"shape\"");
+    if (map_get(m, "name") && map_get(m, "name")->kind != N_SCALAR)
+        return bad(c, map_get(m, "name"), "must be a name");
+    cz_lattice *lat = NULL;
+    cz_volume *vol = NULL;
+    cz_transform rot, move, both;
+    double pos[3] = {0, 0, 0};
+    long prio = 0;
+    cz_object_opts oo;
+    cz_object_opts_default(&oo);
+    size_t o = path_push(c, ".lattice");
+    s = build_lattice(c, ln, &lat);
+    path_pop(c, o);
+    if (s != CZ_OK) return s;
+    o = path_push(c, ".shape");
+    s = build_shape(c, sn, lat, &vol);
+    path_pop(c, o);
+    const snode *on = map_get(m, "orientation");
+    cz_transform_identity(&rot);
+    if (s == CZ_OK && on) {
+        o = path_push(c, ".orientation");
+        s = build_orientation(c, on, lat, &rot);
+        path_pop(c, o);
+    }
+    const snode *pn = map_get(m, "position"), *prn = map_get(m, "priority"),
+                *cn = map_get(m, "class");
+    if (s == CZ_OK && pn) {
+        o = path_push(c, ".position");
+        s = get_vector(c, pn, 3, pos);
+        path_pop(c, o);
+    }
+    if (s == CZ_OK && prn) {
+        o = path_push(c, ".priority");
+        s = get_int(c, prn, -1000000, 1000000, &prio);
+        path_pop(c, o);
+    }
+    if (s == CZ_OK && cn) {
+        o = path_push(c, ".class");
+        s = class_from_name(c, cn, &oo.class_id);
+        path_pop(c, o);
+    }
+    size_t idx = 0;
+    if (s == CZ_OK) {
+        oo.priority = (int)prio;
+        s = cz_scene_add_crystal(scene, lat, vol, &oo, &idx);
+    }
+    if (s == CZ_OK) {
+        /* The shape is centred on the lattice origin; orientation turns both about it, then the
+         * object moves to its position. */
+        cz_transform_translation(pos, &move);
+        cz_transform_compose(&rot, &move, &both);
+        s = cz_scene_transform(scene, idx, &both, CZ_APPLY_LOCKED);
+    }
+    cz_lattice_destroy(lat);
+    cz_volume_destroy(vol);
+    return s;
+}
+
+/* ------------------------------------------------------------------ build ---- */
+
+void cz_spec_build_opts_default(cz_spec_build_opts *o) {
+    o->seed = 0;
+    o->use_seed = 0;
+    o->max_atoms = CZ_MAX_ATOMS;
+    o->nthreads = 0;
+}
+
+cz_status cz_spec_build(const cz_spec *spec, const cz_spec_build_opts *opts, cz_atoms **out,
+                        uint64_t *seed_used) {
+    if (!out) return CZ_FAIL(CZ_EINVAL, "out must not be NULL");
+    *out = NULL;
+    if (!spec) return CZ_FAIL(CZ_EINVAL, "spec must not be NULL");
+    cz_spec_build_opts bo;
+    cz_spec_build_opts_default(&bo);
+    if (opts) bo = *opts;
+    ctx c;
+    memset(&c, 0, sizeof c);
+    c.spec = spec;
+    const snode *root = spec->root;
+    static const char *const keys[] = {"seed", "cell", "pbc", "vacuum", "max_atoms", "objects",
+                                       NULL};
+    cz_status s = check_keys(&c, root, keys, "a scene spec");
+    if (s != CZ_OK) return s;
+    long seed = 0, cap = 0;
+    FIELD(&c, root, "seed", 0, get_int(&c, node, 0, 9007199254740991L, &seed));
+    c.seed = bo.use_seed ? bo.seed : (uint64_t)seed;
+    if (seed_used) *seed_used = c.seed;
+    FIELD(&c, root, "max_atoms", 0, get_int(&c, node, 1, (long)CZ_MAX_ATOMS, &cap));
+    if (cap > 0 && (size_t)cap < bo.max_atoms) bo.max_atoms = (size_t)cap;
+    double cell[3][3] = {{0}}, vacuum = 5.0;
+    int pbc[3] = {0, 0, 0}, has_cell = 0;
+    const snode *cn = map_get(root, "cell");
+    if (cn) {
+        size_t o = path_push(&c, ".cell");
+        double l[3];
+        if (cn->kind == N_SEQ && cn->n == 3 && cn->kids[0]->kind == N_SEQ) {
+            for (int i = 0; i < 3 && s == CZ_OK; i++) {
+                size_t o2 = path_push(&c, "[%d]", i);
+                s = get_vector(&c, cn->kids[i], 3, cell[i]);
+                path_pop(&c, o2);
+            }
+        } else {
+            s = get_vector(&c, cn, 3, l);
+            for (int i = 0; i < 3 && s == CZ_OK; i++) {
+                if (!(l[i] > 0)) s = bad(&c, cn, "cell lengths must be > 0 (got %g)", l[i]);
+                cell[i][i] = l[i];
+            }
+        }
+        path_pop(&c, o);
+        if (s != CZ_OK) return s;
+        has_cell = 1;
+    }
+    const snode *pn = map_get(root, "pbc");
+    if (pn) {
+        size_t o = path_push(&c, ".pbc");
+        if (pn->kind == N_SEQ && pn->n == 3) {
+            for (int i = 0; i < 3 && s == CZ_OK; i++) s = get_bool(&c, pn->kids[i], &pbc[i]);
+        } else {
+            s = get_bool(&c, pn, &pbc[0]);
+            pbc[1] = pbc[2] = pbc[0];
+        }
+        if (s == CZ_OK && !has_cell && (pbc[0] || pbc[1] || pbc[2]))
+            s = bad(&c, pn, "periodic boundaries need a cell");
+        path_pop(&c, o);
+        if (s != CZ_OK) return s;
+    }
+    FIELD(&c, root, "vacuum", 0, get_number_in(&c, node, 0, INFINITY, 0, &vacuum));
+    const snode *objs = map_get(root, "objects");
+    if (!objs) return bad(&c, root, "missing required key \"objects\"");
+    if (objs->kind != N_SEQ || objs->n == 0)
+        return bad(&c, objs, "objects must be a non-empty list");
+    cz_scene *scene = NULL;
+    if ((s = cz_scene_create(&scene)) != CZ_OK) return s;
+    if (has_cell && cz_scene_set_cell(scene, CZ_CROWS(cell), pbc) != CZ_OK) {
+        size_t o = path_push(&c, ".cell");
+        s = bad(&c, cn, "%s", cz_last_error());
+        path_pop(&c, o);
+    }
+    for (size_t i = 0; s == CZ_OK && i < objs->n; i++) {
+        size_t o = path_push(&c, ".objects[%zu]", i);
+        s = build_object(&c, objs->kids[i], scene);
+        path_pop(&c, o);
+    }
+    cz_atoms *atoms = NULL;
+    if (s == CZ_OK) {
+        cz_populate_opts po;
+        cz_populate_opts_default(&po);
+        po.max_atoms = bo.max_atoms;
+        po.nthreads = bo.nthreads;
+        s = cz_scene_populate(scene, &po, &atoms);
+        if (s == CZ_OK && atoms->n == 0) {
+            s = bad(&c, objs, "the scene holds no atoms");
+        } else if (s == CZ_OK && !has_cell) {
+            s = cz_atoms_center(atoms, vacuum);
+        }
+    }
+    cz_scene_destroy(scene);
+    if (s != CZ_OK) {
+        cz_atoms_destroy(atoms);
+        return s;
+    }
+    *out = atoms;
+    return CZ_OK;
+}

@@ -1,0 +1,193 @@
+/* test_spec.c — YAML scene specs: building, seeded distributions, and one-line errors that
+ * name source:line and field for malformed documents. */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "cz/cz.h"
+#include "cz_test.h"
+
+static cz_atoms *build(const char *yaml, uint64_t seed, int use_seed) {
+    cz_spec *sp = NULL;
+    cz_status s = cz_spec_parse_string(yaml, "t.yaml", &sp);
+    CZ_CHECK(s == CZ_OK, "parse: %s", cz_last_error());
+    if (s != CZ_OK) return NULL;
+    cz_spec_build_opts bo;
+    cz_spec_build_opts_default(&bo);
+    bo.seed = seed;
+    bo.use_seed = use_seed;
+    cz_atoms *a = NULL;
+    s = cz_spec_build(sp, &bo, &a, NULL);
+    CZ_CHECK(s == CZ_OK, "build: %s", cz_last_error());
+    cz_spec_destroy(sp);
+    return a;
+}
+
+static void test_valid(void) {
+    const char *au = "objects:\n"
+                     "  - lattice: {prototype: fcc, elements: Au, a: 4.08}\n"
+                     "    shape: {sphere: {radius: 25}}\n"
+                     "    orientation: random\n";
+    cz_atoms *a = build(au, 3, 1), *b = build(au, 3, 1), *d = build(au, 4, 1);
+    CZ_CHECK(a && a->n == 3925, "Au sphere R=25 at a random orientation: %zu", a ? a->n : 0);
+    CZ_CHECK(a && b && a->n == b->n && memcmp(a->xyz, b->xyz, a->n * sizeof *a->xyz) == 0,
+             "same seed ⇒ same bytes");
+    CZ_CHECK(a && d && d->n == 3925 && memcmp(a->xyz, d->xyz, a->n * sizeof *a->xyz) != 0,
+             "another seed turns the particle differently");
+    CZ_CHECK(a && a->cell[0][0] > 50 && !a->pbc[0], "isolated: cell from bbox + vacuum");
+    cz_atoms_destroy(a);
+    cz_atoms_destroy(b);
+    cz_atoms_destroy(d);
+
+    /* Distributions: radius from a truncated normal, lattice parameter uniform, prototype and
+     * zone axis chosen; every draw in its window; the spec's own seed used without override. */
+    const char *dist = "seed: 11\n"
+                       "objects:\n"
+                       "  - lattice:\n"
+                       "      prototype: {choice: [fcc, bcc], weights: [3, 1]}\n"
+                       "      elements: [Au]\n"
+                       "      a: {uniform: [4.0, 4.2]}\n"
+                       "    shape: {sphere: {radius: {truncnormal: [12, 4, 8, 14]}}}\n"
+                       "    orientation: {zone_axis: {choice: [[1,1,0], [1,0,0]]}, inplane: "
+                       "{normal: [0, 10]}}\n"
+                       "    position: [1.5, {lognormal: [0, 0.1]}, -2]\n";
+    size_t distinct = 0, prev = 0;
+    for (uint64_t seed = 0; seed < 12; seed++) {
+        cz_atoms *x = build(dist, seed, 1);
+        if (!x) continue;
+        /* With a in [4.0, 4.2] and R in [8, 14]: from bcc a = 4.2, R = 8 (about 58 atoms) to
+         * fcc a = 4.0, R = 14 (about 720). */
+        CZ_CHECK(x->n >= 40 && x->n <= 1100, "seed %d: %zu atoms outside the window",
+                 (int)seed, x->n);
+        if (x->n != prev) distinct++;
+        prev = x->n;
+        cz_atoms_destroy(x);
+    }
+    CZ_CHECK(distinct >= 6, "distributions vary with the seed (%zu distinct)", distinct);
+
+    /* Spacegroup lattice in a periodic cell, planes shape, union. */
+    const char *sg = "cell: [20.4, 20.4, 12.24]\n"
+                     "pbc: [true, true, false]\n"
+                     "objects:\n"
+                     "  - lattice:\n"
+                     "      spacegroup: 225\n"
+                     "      cell: [4.08, 4.08, 4.08, 90, 90, 90]\n"
+                     "      sites: [[Au, 0, 0, 0]]\n"
+                     "    shape: {box: {size: [100, 100, 100]}}\n"
+                     "    class: substrate\n";
+    cz_atoms *p = build(sg, 0, 0);
+    /* 5×5 cells periodic in-plane, closed along z: 4·25·3 + 2·25 (face at z = 12.24). */
+    CZ_CHECK(p && p->n == 25 * 4 * 3 + 25 * 2, "periodic slab: %zu atoms", p ? p->n : 0);
+    CZ_CHECK(p && p->class_id[0] == CZ_CLASS_SUBSTRATE && p->pbc[0] && !p->pbc[2], "labels, pbc");
+    cz_atoms_destroy(p);
+    const char *planes = "objects:\n"
+                         "  - lattice: {prototype: fcc, elements: Au, a: 4.08}\n"
+                         "    shape:\n"
+                         "      intersection:\n"
+                         "        - sphere: {radius: 20}\n"
+                         "        - planes: [{hkl: [1,1,1], distance: 15}, {hkl: [-1,-1,-1], "
+                         "distance: 15}]\n";
+    cz_atoms *q = build(planes, 0, 0);
+    int ok = q != NULL;
+    const double d111 = 4.08 / sqrt(3.0);
+    if (q) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < q->n; i++) {
+            double h = (q->xyz[i][0] + q->xyz[i][1] + q->xyz[i][2]) / sqrt(3.0);
+            lo = fmin(lo, h);
+            hi = fmax(hi, h);
+        }
+        /* Snapped planes at ±round(15/d111)·d111: the slab spans 2·6·d111 = 28.27 Å. */
+        CZ_CHECK_CLOSE(hi - lo, 2 * 6 * d111, 1e-9, "(111) slab thickness on lattice planes");
+    }
+    CZ_CHECK(ok, "planes spec builds");
+    cz_atoms_destroy(q);
+}
+
+/* Every malformed spec: CZ_EINVAL or CZ_EIO, a message starting with "t.yaml:<line>:" that
+ * names the field, and no atoms. */
+static void expect_error(const char *yaml, int line, const char *needle) {
+    cz_spec *sp = NULL;
+    cz_atoms *a = (cz_atoms *)1;
+    char want[64];
+    snprintf(want, sizeof want, "t.yaml:%d:", line);
+    cz_status s = cz_spec_parse_string(yaml, "t.yaml", &sp);
+    if (s == CZ_OK) s = cz_spec_build(sp, NULL, &a, NULL);
+    const char *m = cz_last_error();
+    CZ_CHECK(s != CZ_OK && strstr(m, want) && strstr(m, needle) && !strchr(m, '\n'),
+             "spec:\n%s\n→ status %d, message \"%s\" (want \"%s\" and \"%s\")", yaml, (int)s, m,
+             want, needle);
+    if (s == CZ_OK) cz_atoms_destroy(a);
+    cz_spec_destroy(sp);
+}
+
+static void test_errors(void) {
+    const char *obj = "  - lattice: {prototype: fcc, elements: Au, a: 4.08}\n";
+    char buf[1024];
+#define ERR(text, line, needle) expect_error(text, line, needle)
+    ERR("objects: [\n", 2, "YAML syntax error");
+    ERR("- a\n- b\n", 1, "must be a mapping");
+    ERR("objcts: []\n", 1, "unknown key \"objcts\"");
+    ERR("seed: 1\n", 1, "missing required key \"objects\"");
+    ERR("objects: []\n", 1, "non-empty list");
+    ERR("seed: -4\nobjects: [{}]\n", 1, "seed: must be in");
+    ERR("seed: abc\nobjects: [{}]\n", 1, "seed: must be a number");
+    ERR("cell: [10, 0, 10]\nobjects: [{}]\n", 1, "cell: cell lengths must be > 0");
+    ERR("pbc: true\nobjects: [{}]\n", 1, "pbc: periodic boundaries need a cell");
+    ERR("objects:\n  - shape: {sphere: {radius: 3}}\n", 2, "objects[0]: missing required key \"lattice\"");
+    snprintf(buf, sizeof buf, "objects:\n%s", obj);
+    ERR(buf, 2, "objects[0]: missing required key \"shape\"");
+    snprintf(buf, sizeof buf, "objects:\n%s    shape: {sphere: {radius: -3}}\n", obj);
+    ERR(buf, 3, "objects[0].shape.sphere.radius: must be > 0");
+    snprintf(buf, sizeof buf, "objects:\n%s    shape: {sphere: {radius: .nan}}\n", obj);
+    ERR(buf, 3, "radius: must be");
+    snprintf(buf, sizeof buf, "objects:\n%s    shape: {sphere: {radius: \"12\"}}\n", obj);
+    ERR(buf, 3, "radius: must be a number");
+    snprintf(buf, sizeof buf, "objects:\n%s    shape: {sphere: {radius: 3}, box: {size: [1,1,1]}}\n", obj);
+    ERR(buf, 3, "objects[0].shape: a shape has exactly one");
+    snprintf(buf, sizeof buf, "objects:\n%s    shape: {sphere: {radius: 3}}\n    colour: red\n", obj);
+    ERR(buf, 4, "objects[0].colour: unknown key \"colour\"");
+    ERR("objects:\n  - lattice: {prototype: fcc, elements: Xx, a: 4.08}\n    shape: {sphere: {radius: 3}}\n",
+        2, "objects[0].lattice.elements: unknown element \"Xx\"");
+    ERR("objects:\n  - lattice: {prototype: fcx, elements: Au, a: 4.08}\n    shape: {sphere: {radius: 3}}\n",
+        2, "unknown prototype");
+    ERR("objects:\n  - lattice: {prototype: fcc, elements: Au, a: -4.08}\n    shape: {sphere: {radius: 3}}\n",
+        2, "objects[0].lattice.a: must be > 0");
+    snprintf(buf, sizeof buf, "objects:\n%s    shape: {planes: [{hkl: [0,0,0], distance: 5}]}\n", obj);
+    ERR(buf, 3, "planes[0].hkl: Miller indices (0 0 0)");
+    snprintf(buf, sizeof buf, "objects:\n%s    shape: {sphere: {radius: {uniform: [5, 2]}}}\n", obj);
+    ERR(buf, 3, "radius.uniform: high must be >= low");
+    snprintf(buf, sizeof buf, "objects:\n%s    shape: {sphere: {radius: {normal: [5, 1], uniform: [1, 2]}}}\n", obj);
+    ERR(buf, 3, "a distribution has exactly one");
+    snprintf(buf, sizeof buf, "objects:\n%s    shape: {sphere: {radius: {truncnormal: [5, 0.1, 50, 60]}}}\n", obj);
+    ERR(buf, 3, "holds almost none");
+    snprintf(buf, sizeof buf, "objects:\n%s    shape: {sphere: {radius: 3}}\n    orientation: sideways\n", obj);
+    ERR(buf, 4, "objects[0].orientation: must be random, none");
+    snprintf(buf, sizeof buf, "objects:\n%s    shape: {sphere: {radius: 3}}\n    orientation: {zone_axis: [0,0,0]}\n", obj);
+    ERR(buf, 4, "zone_axis: cz_transform_zone_axis: zone axis [0 0 0]");
+    snprintf(buf, sizeof buf, "objects:\n%s    shape: {sphere: {radius: 3}}\n    class: metal\n", obj);
+    ERR(buf, 4, "objects[0].class: unknown class \"metal\"");
+    snprintf(buf, sizeof buf, "objects:\n%s    shape: {sphere: {radius: 3}}\n    position: [1, 2]\n", obj);
+    ERR(buf, 4, "objects[0].position: must be a list of 3 numbers");
+    ERR("objects:\n  - lattice: {spacegroup: 194, cell: [4, 4, 4, 90, 90, 90], sites: [[Mg, 0.3333, 0.6667, 0.25]]}\n"
+        "    shape: {sphere: {radius: 5}}\n", 2, "incompatible with space group 194");
+    ERR("objects:\n  - lattice: {spacegroup: 225, cell: [4, 4, 4, 90, 90, 90], sites: [[Au, 0, 0]]}\n"
+        "    shape: {sphere: {radius: 5}}\n", 2, "sites[0]: must be [element, x, y, z]");
+    snprintf(buf, sizeof buf, "max_atoms: 100\nobjects:\n%s    shape: {sphere: {radius: 25}}\n", obj);
+    cz_spec *sp = NULL;
+    cz_atoms *a = NULL;
+    cz_spec_parse_string(buf, "t.yaml", &sp);
+    CZ_CHECK_FAILS(cz_spec_build(sp, NULL, &a, NULL), CZ_ERANGE, "max_atoms = 100");
+    cz_spec_destroy(sp);
+    ERR("a: 1\na: 2\nobjects: []\n", 2, "duplicate key");
+    CZ_CHECK_FAILS(cz_spec_parse_file("/nonexistent/x.yaml", &sp), CZ_EIO, "cannot open");
+    CZ_CHECK_FAILS(cz_spec_parse_string(NULL, "x", &sp), CZ_EINVAL, "text must not be NULL");
+    CZ_CHECK_FAILS(cz_spec_build(NULL, NULL, &a, NULL), CZ_EINVAL, "spec must not be NULL");
+#undef ERR
+}
+
+int main(void) {
+    test_valid();
+    test_errors();
+    return cz_test_summary("spec");
+}
