@@ -56,18 +56,18 @@ static int inside_at(const cz_volume *v, const double o[3], const double a[3], l
  * The volume is first carried into the lattice frame, so a rotated crystal costs the same
  * as an unrotated one. */
 static cz_status make_plan(const cz_lattice *lat, const cz_volume *world, const cz_fill_opts *o,
-                           plan *p) {
+                           plan *p, const char *func) {
     memset(p, 0, sizeof *p);
     cz_transform to_lattice;
     if (cz_transform_invert(&o->lattice_tf, &to_lattice) != CZ_OK)
-        return CZ_FAIL_AS("cz_fill_shape", CZ_EINVAL, "lattice transform is singular");
+        return CZ_FAIL_AS(func, CZ_EINVAL, "lattice transform is singular");
     cz_volume *v;
     cz_status s = cz_volume_transform(world, &to_lattice, &v);
     if (s != CZ_OK) return s;
     double inv[3][3];
     if (!m3_inverse(lat->cell, inv)) {
         cz_volume_destroy(v);
-        return CZ_FAIL_AS("cz_fill_shape", CZ_EINVAL, "lattice cell is singular");
+        return CZ_FAIL_AS(func, CZ_EINVAL, "lattice cell is singular");
     }
     /* Fractional coordinate m of x is x·g_m with g_m the m-th column of cell⁻¹, so its range
      * over the volume is [−h(−g_m), h(g_m)] with h the support function. */
@@ -78,7 +78,7 @@ static cz_status make_plan(const cz_lattice *lat, const cz_volume *world, const 
         fmin_[m] = -cz_volume_support(v, ng);
         if (!isfinite(fmax_[m]) || !isfinite(fmin_[m])) {
             cz_volume_destroy(v);
-            return CZ_FAIL_AS("cz_fill_shape", CZ_EINVAL,
+            return CZ_FAIL_AS(func, CZ_EINVAL,
                               "volume is unbounded along lattice vector %c: intersect it with a "
                               "bounded volume or fill a periodic scene cell",
                               "abc"[m]);
@@ -94,7 +94,7 @@ static cz_status make_plan(const cz_lattice *lat, const cz_volume *world, const 
     if (rows * (double)lat->nbasis > 4.0 * (double)o->max_atoms + 1e6 ||
         cells * (double)lat->nbasis > 64.0 * (double)o->max_atoms + 1e9) {
         cz_volume_destroy(v);
-        return CZ_FAIL_AS("cz_fill_shape", CZ_ERANGE,
+        return CZ_FAIL_AS(func, CZ_ERANGE,
                           "volume spans about %.3g lattice cells, far above the cap of %zu atoms",
                           cells, o->max_atoms);
     }
@@ -109,11 +109,6 @@ static cz_status make_plan(const cz_lattice *lat, const cz_volume *world, const 
                 m3_tmulv(lat->cell, f, org);
                 czi_intervals iv;
                 czi_volume_line(v, org, a, &iv);
-                if (iv.overflow) {
-                    /* Too many pieces to list: test every index of the row's bound. */
-                    iv.n = 1;
-                    iv.t[1] = iv.t[2 * CZI_IVL_CAP - 1];
-                }
                 long prev_hi = -(1L << 62);
                 for (int q = 0; q < iv.n; q++) {
                     double t0 = iv.t[2 * q], t1 = iv.t[2 * q + 1];
@@ -151,7 +146,7 @@ static cz_status make_plan(const cz_lattice *lat, const cz_volume *world, const 
                         cz_volume_destroy(v);
                         free(p->runs);
                         p->runs = NULL;
-                        return CZ_FAIL_AS("cz_fill_shape", CZ_ERANGE,
+                        return CZ_FAIL_AS(func, CZ_ERANGE,
                                           "fill would produce more than max_atoms = %zu atoms",
                                           o->max_atoms);
                     }
@@ -164,7 +159,7 @@ nomem:
     cz_volume_destroy(v);
     free(p->runs);
     p->runs = NULL;
-    return CZ_FAIL_AS("cz_fill_shape", CZ_ENOMEM, "cannot allocate the row plan");
+    return CZ_FAIL_AS(func, CZ_ENOMEM, "cannot allocate the row plan");
 }
 
 static cz_status check_args(const cz_lattice *lat, const cz_volume *vol, const cz_fill_opts *o,
@@ -192,7 +187,7 @@ cz_status cz_fill_count(const cz_lattice *lat, const cz_volume *vol, const cz_fi
     cz_status s = check_args(lat, vol, &o, __func__);
     if (s != CZ_OK) return s;
     plan p;
-    if ((s = make_plan(lat, vol, &o, &p)) != CZ_OK) return s;
+    if ((s = make_plan(lat, vol, &o, &p, __func__)) != CZ_OK) return s;
     *count = p.atoms;
     free(p.runs);
     return CZ_OK;
@@ -208,7 +203,7 @@ cz_status cz_fill_shape(const cz_lattice *lat, const cz_volume *vol, const cz_fi
     cz_status s = check_args(lat, vol, &o, __func__);
     if (s != CZ_OK) return s;
     plan p;
-    if ((s = make_plan(lat, vol, &o, &p)) != CZ_OK) return s;
+    if ((s = make_plan(lat, vol, &o, &p, __func__)) != CZ_OK) return s;
     cz_atoms *at;
     if ((s = cz_atoms_create(p.atoms, &at)) != CZ_OK) {
         free(p.runs);

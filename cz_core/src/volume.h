@@ -8,7 +8,9 @@
 #define CZI_IVL_CAP 64
 typedef struct {
     int n;
-    int overflow; /* more pieces than CZI_IVL_CAP: t[0], t[1] then bound the whole set */
+    int overflow; /* the exact pieces were too many (or an operand was only bounded): then
+                     n == 1 and [t[0], t[1]] contains the whole set, so callers must test each
+                     point of that interval */
     double t[2 * CZI_IVL_CAP];
 } czi_intervals;
 

@@ -79,8 +79,8 @@ static void test_create_push(void) {
     int ok = 1;
     for (int i = 0; i < (int)a->n; i++)
         ok &= a->xyz[i][0] == 3.615 * i && a->xyz[i][1] == -12.0417 + 0.25 * i &&
-              a->xyz[i][2] == 0.001 * i * i && a->z[i] == 1 + i % 118 &&
-              a->object_id[i] == i + 7 && a->grain_id[i] == -i && a->class_id[i] == i % 4;
+              a->xyz[i][2] == 0.001 * i * i && a->z[i] == 1 + i % 118 && a->object_id[i] == i + 7 &&
+              a->grain_id[i] == -i && a->class_id[i] == i % 4;
     CZ_CHECK(ok, "pushed atoms read back unchanged");
 
     /* Errors of push: the container stays as it was. */
@@ -113,8 +113,7 @@ static void test_create_push(void) {
     CZ_CHECK(a == NULL, "out is NULL on failure");
     CZ_CHECK_FAILS(cz_atoms_create(SIZE_MAX, &a), CZ_ERANGE, "exceeds the cap");
     CZ_CHECK_FAILS(cz_atoms_create(10, NULL), CZ_EINVAL, "out must not be NULL");
-    CZ_CHECK(cz_atoms_create(123, &a) == CZ_OK && a && a->cap >= 123 && a->n == 0,
-             "create(123)");
+    CZ_CHECK(cz_atoms_create(123, &a) == CZ_OK && a && a->cap >= 123 && a->n == 0, "create(123)");
     cz_atoms_destroy(a);
     cz_atoms_destroy(NULL); /* no-op */
     CZ_CHECK(1, "destroy(NULL) is a no-op");
@@ -215,9 +214,9 @@ static void test_enomem(void) {
              msg_create);
     CZ_CHECK(s_res == CZ_ENOMEM && strstr(msg_res, "cz_atoms_reserve: cannot allocate"),
              "reserve(2^28): status %d, \"%s\"", (int)s_res, msg_res);
-    CZ_CHECK(a->n == 1 && a->cap == cap && a->xyz[0][2] == 3.75 && a->z[0] == 47 &&
-                 a->grain_id[0] == 6,
-             "failed reserve leaves the atoms unchanged");
+    CZ_CHECK(
+        a->n == 1 && a->cap == cap && a->xyz[0][2] == 3.75 && a->z[0] == 47 && a->grain_id[0] == 6,
+        "failed reserve leaves the atoms unchanged");
     CZ_CHECK(s_push == CZ_ENOMEM && strstr(msg_push, "cannot allocate") && fake.n == fake.cap,
              "push: status %d, \"%s\"", (int)s_push, msg_push);
     CZ_CHECK(s_app == CZ_ENOMEM && strstr(msg_app, "cannot allocate") && a->n == 1,
@@ -295,9 +294,9 @@ static void test_append_copy_filter(void) {
         c->cell[0][0] = 1.0;
         const double x[3] = {1, 1, 1};
         cz_atoms_push(c, x, 6, 0, 0, 0);
-        CZ_CHECK(a->xyz[5][1] != -99.0 && a->z[5] == a0->z[5] && a->cell[0][0] == 12.5 &&
-                     a->n == 287,
-                 "modifying the copy leaves the original");
+        CZ_CHECK(
+            a->xyz[5][1] != -99.0 && a->z[5] == a0->z[5] && a->cell[0][0] == 12.5 && a->n == 287,
+            "modifying the copy leaves the original");
         cz_atoms_destroy(c);
     }
     cz_atoms *ec = NULL, *empty = NULL;
@@ -476,9 +475,9 @@ static void check_wrap(const double cell[3][3], const int pbc[3], const char *wh
     for (uint64_t i = 0; i < 400; i++) {
         double f[3], x[3];
         for (int k = 0; k < 3; k++) f[k] = 7.0 * urand(50, 3 * i + k) - 3.0;
-        if (i == 0) f[0] = f[1] = f[2] = 0.0;                    /* on the origin */
-        if (i == 1) f[0] = 1.0, f[1] = -1.0, f[2] = 2.0;        /* on corners */
-        if (i == 2) f[0] = -1e-17, f[1] = 0.5, f[2] = -0.0;     /* just below 0 */
+        if (i == 0) f[0] = f[1] = f[2] = 0.0;               /* on the origin */
+        if (i == 1) f[0] = 1.0, f[1] = -1.0, f[2] = 2.0;    /* on corners */
+        if (i == 2) f[0] = -1e-17, f[1] = 0.5, f[2] = -0.0; /* just below 0 */
         for (int k = 0; k < 3; k++)
             x[k] = f[0] * cell[0][k] + f[1] * cell[1][k] + f[2] * cell[2][k];
         cz_atoms_push(a, x, 14, (int)i, 0, 0);
@@ -542,7 +541,8 @@ static void test_wrap(void) {
     /* A periodic axis with a singular cell (the struct is transparent and can be set so). */
     a->pbc[0] = 1;
     a->cell[0][0] = 3.0;
-    CZ_CHECK_FAILS(cz_atoms_wrap(a), CZ_EINVAL, "cz_atoms_wrap: wrapping needs a non-singular cell");
+    CZ_CHECK_FAILS(cz_atoms_wrap(a), CZ_EINVAL,
+                   "cz_atoms_wrap: wrapping needs a non-singular cell");
     CZ_CHECK(memcmp(a->xyz, ref->xyz, 20 * sizeof *a->xyz) == 0, "failed wrap moves nothing");
     CZ_CHECK_FAILS(cz_atoms_wrap(NULL), CZ_EINVAL, "atoms must not be NULL");
     cz_atoms_destroy(ref);
@@ -585,22 +585,6 @@ static double brute_mic(const double basis[3][3], const double inv[3][3], const 
     return sqrt(best);
 }
 
-/* Same, but only the 27 images with shifts in {−1, 0, 1} of the raw difference (the
- * classic check; exact for atoms inside a not too skewed cell). */
-static double brute_27(const double basis[3][3], const int pbc[3], const double d[3]) {
-    double best = INFINITY;
-    for (int i = -1; i <= 1; i++)
-        for (int j = -1; j <= 1; j++)
-            for (int k = -1; k <= 1; k++) {
-                if ((i && !pbc[0]) || (j && !pbc[1]) || (k && !pbc[2])) continue;
-                double e[3];
-                for (int c = 0; c < 3; c++)
-                    e[c] = d[c] + i * basis[0][c] + j * basis[1][c] + k * basis[2][c];
-                best = fmin(best, dot3(e, e));
-            }
-    return sqrt(best);
-}
-
 /* Complete the periodic rows of cell with orthogonal unit vectors on the other axes. */
 static void full_basis(const double cell[3][3], const int pbc[3], double basis[3][3]) {
     double q[3][3];
@@ -631,7 +615,8 @@ static void full_basis(const double cell[3][3], const int pbc[3], double basis[3
 }
 
 /* Random atoms (fractional in [f_lo, f_hi) of the cell, or a box when aperiodic); compare
- * cz_atoms_min_distance with the exhaustive all-pairs minimum image. */
+ * cz_atoms_min_distance with the exhaustive all-pairs minimum image (every lattice image
+ * that can be nearer, not just the 27 around the raw difference). */
 static void check_min_distance(const double cell[3][3], const int pbc[3], size_t n, double f_lo,
                                double f_hi, uint64_t stream, const char *what) {
     cz_atoms *a = NULL;
@@ -651,23 +636,29 @@ static void check_min_distance(const double cell[3][3], const int pbc[3], size_t
                 for (int k = 0; k < 3; k++) x[k] += (14.5 - 1.0) * f[c] * basis[c][k];
         cz_atoms_push(a, x, 6, 0, 0, 0);
     }
-    CZ_CHECK(cz_atoms_set_cell(a, cell, pbc) == CZ_OK, "%s: set_cell: %s", what,
-             cz_last_error());
-    double ref = INFINITY, ref27 = INFINITY;
+    CZ_CHECK(cz_atoms_set_cell(a, cell, pbc) == CZ_OK, "%s: set_cell: %s", what, cz_last_error());
+    /* All pairs, exhaustively; a pair is skipped only when a lower bound of its distance
+     * (|e| >= |f_k + n_k| / |b*_k| for every image e) already exceeds the best so far. */
+    double gn[3];
+    for (int k = 0; k < 3; k++)
+        gn[k] = sqrt(inv[0][k] * inv[0][k] + inv[1][k] * inv[1][k] + inv[2][k] * inv[2][k]);
+    double ref = INFINITY;
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++) {
             double d[3] = {a->xyz[j][0] - a->xyz[i][0], a->xyz[j][1] - a->xyz[i][1],
                            a->xyz[j][2] - a->xyz[i][2]};
+            double f[3], lb = 0;
+            to_frac(CZ_CROWS(inv), d, f);
+            for (int k = 0; k < 3; k++)
+                lb = fmax(lb, fabs(pbc[k] ? f[k] - nearbyint(f[k]) : f[k]) / gn[k]);
+            if (lb * (1 - 1e-12) > ref) continue;
             ref = fmin(ref, brute_mic(CZ_CROWS(basis), CZ_CROWS(inv), pbc, d));
-            ref27 = fmin(ref27, brute_27(CZ_CROWS(basis), pbc, d));
         }
     double dmin = -1;
     size_t pair[2] = {SIZE_MAX, SIZE_MAX};
     CZ_CHECK(cz_atoms_min_distance(a, &dmin, pair) == CZ_OK, "%s: %s", what, cz_last_error());
     CZ_CHECK(fabs(dmin - ref) <= 1e-10 * fmax(1.0, ref),
-             "%s: min distance %.12g, exhaustive minimum image %.12g (27-image check %.12g)", what,
-             dmin, ref, ref27);
-    CZ_CHECK(ref <= ref27 + 1e-12, "%s: exhaustive search no worse than 27 images", what);
+             "%s: min distance %.12g, exhaustive minimum image %.12g", what, dmin, ref);
     CZ_CHECK(pair[0] < pair[1] && pair[1] < n, "%s: pair (%zu, %zu)", what, pair[0], pair[1]);
     if (pair[0] < pair[1] && pair[1] < n) {
         double d[3] = {a->xyz[pair[1]][0] - a->xyz[pair[0]][0],
@@ -712,14 +703,14 @@ static void test_min_distance(void) {
     check_min_distance(CZ_CROWS(cubic), all, 300, 0, 1, 1, "cubic pbc");
     check_min_distance(CZ_CROWS(tric), all, 300, 0, 1, 2, "triclinic pbc");
     check_min_distance(CZ_CROWS(tric), all, 250, -2, 3, 3, "triclinic pbc, atoms outside cell");
-    check_min_distance(CZ_CROWS(skew), all, 250, 0, 1, 4, "skewed pbc");
+    check_min_distance(CZ_CROWS(skew), all, 150, 0, 1, 4, "skewed pbc");
     check_min_distance(CZ_CROWS(skew), all, 40, 0, 1, 5, "skewed pbc, sparse");
     check_min_distance(CZ_CROWS(skew), all, 6, -1, 2, 6, "skewed pbc, 6 atoms");
     check_min_distance(lefty, all, 200, 0, 1, 7, "left-handed skewed pbc");
     check_min_distance(lefty, all, 3, 0, 1, 8, "left-handed skewed pbc, 3 atoms");
     check_min_distance(thin, all, 200, 0, 1, 9, "thin cell pbc");
     check_min_distance(CZ_CROWS(tric), xy, 250, 0, 1, 10, "triclinic slab pbc 110");
-    check_min_distance(CZ_CROWS(skew), yz, 250, 0, 1, 11, "skewed pbc 011");
+    check_min_distance(CZ_CROWS(skew), yz, 150, 0, 1, 11, "skewed pbc 011");
     check_min_distance(CZ_CROWS(tric), xonly, 200, 0, 1, 12, "triclinic wire pbc 100");
     check_min_distance(CZ_CROWS(tric), none, 300, 0, 1, 13, "triclinic cell, no pbc");
     const double zero[3][3] = {{0}};
@@ -767,7 +758,8 @@ static void test_min_distance(void) {
     size_t far = ((size_t)(0 * 5 + 4) * 5 + 4) * 4 + 1;
     for (int c = 1; c < 3; c++) a->xyz[0][c] -= 0.3 / sqrt(2.0);
     CZ_CHECK(cz_atoms_min_distance(a, &d, pair) == CZ_OK, "fcc nudged");
-    CZ_CHECK_CLOSE(d, 4.08 / sqrt(2.0) - 0.3, 1e-12, "nudged nearest neighbour across the boundary");
+    CZ_CHECK_CLOSE(d, 4.08 / sqrt(2.0) - 0.3, 1e-12,
+                   "nudged nearest neighbour across the boundary");
     CZ_CHECK(pair[0] == 0 && pair[1] == far, "pair (%zu, %zu), want (0, %zu)", pair[0], pair[1],
              far);
     /* Without pbc that pair is far apart: the answer is the ordinary nearest neighbour. */
@@ -791,9 +783,9 @@ static void test_min_distance(void) {
     CZ_CHECK(pair[0] == 50 && pair[1] == 51, "sparse pair (%zu, %zu)", pair[0], pair[1]);
     /* Coincident atoms: distance 0. */
     cz_atoms_push(s, p1, 8, 0, 0, 0);
-    CZ_CHECK(cz_atoms_min_distance(s, &d, pair) == CZ_OK && d == 0.0 && pair[0] == 50 &&
-                 pair[1] == 52,
-             "coincident atoms: %g (%zu, %zu)", d, pair[0], pair[1]);
+    CZ_CHECK(
+        cz_atoms_min_distance(s, &d, pair) == CZ_OK && d == 0.0 && pair[0] == 50 && pair[1] == 52,
+        "coincident atoms: %g (%zu, %zu)", d, pair[0], pair[1]);
     /* All atoms on one plane (zero extent along z). */
     cz_atoms *flat = NULL;
     cz_atoms_create(0, &flat);
@@ -836,7 +828,8 @@ static void test_min_distance_sparse(void) {
     cz_atoms_create(2, &a);
     const double x0[3] = {0, 0, 0};
     double x1[3];
-    for (int k = 0; k < 3; k++) x1[k] = f1[0] * cell[0][k] + f1[1] * cell[1][k] + f1[2] * cell[2][k];
+    for (int k = 0; k < 3; k++)
+        x1[k] = f1[0] * cell[0][k] + f1[1] * cell[1][k] + f1[2] * cell[2][k];
     cz_atoms_push(a, x0, 6, 0, 0, 0);
     cz_atoms_push(a, x1, 6, 0, 0, 0);
     cz_atoms_set_cell(a, CZ_CROWS(cell), all);
@@ -854,10 +847,10 @@ static void test_min_distance_sparse(void) {
     /* Random triclinic cells (angles 35°–145°, edges 4–10 Å) with 2–5 atoms each. */
     int bad = 0, tried = 0;
     char first[256] = "";
-    for (uint64_t s = 0; s < 3000; s++) {
+    for (uint64_t s = 0; s < 1200; s++) {
         double c[3][3];
-        double p[6] = {4 + 6 * urand(200, 6 * s), 4 + 6 * urand(200, 6 * s + 1),
-                       4 + 6 * urand(200, 6 * s + 2), 35 + 110 * urand(200, 6 * s + 3),
+        double p[6] = {4 + 6 * urand(200, 6 * s),        4 + 6 * urand(200, 6 * s + 1),
+                       4 + 6 * urand(200, 6 * s + 2),    35 + 110 * urand(200, 6 * s + 3),
                        35 + 110 * urand(200, 6 * s + 4), 35 + 110 * urand(200, 6 * s + 5)};
         if (cz_cell_from_parameters(p[0], p[1], p[2], p[3], p[4], p[5], c) != CZ_OK) continue;
         /* Keep cells whose longest edge is at most 4 times their thinnest width. */

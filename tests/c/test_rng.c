@@ -18,7 +18,7 @@ static double det3(const double m[3][3]) {
 /* Purity: the same (seed, stream, index) always gives the same value, whatever was drawn
  * in between; changing any one key changes the value. */
 static void test_determinism(void) {
-    const uint64_t keys[][3] = {{SEED, 7, 0},       {SEED, 7, 1},         {0, 0, 0},
+    const uint64_t keys[][3] = {{SEED, 7, 0},        {SEED, 7, 1},         {0, 0, 0},
                                 {UINT64_MAX, 3, 12}, {42, UINT64_MAX, 99}, {12345, 2, UINT64_MAX}};
     const size_t nk = sizeof keys / sizeof keys[0];
     uint64_t first[6];
@@ -64,8 +64,8 @@ static void test_streams_differ(void) {
         return;
     }
     for (size_t i = 0; i < m; i++) {
-        v[i] = cz_rng_u64(SEED, 3, i);              /* indices */
-        v[m + i] = cz_rng_u64(SEED, 1000 + i, 3);   /* streams */
+        v[i] = cz_rng_u64(SEED, 3, i);                     /* indices */
+        v[m + i] = cz_rng_u64(SEED, 1000 + i, 3);          /* streams */
         v[2 * m + i] = cz_rng_u64(SEED + 7 * i + 1, 3, 3); /* seeds */
     }
     qsort(v, 3 * m, sizeof *v, cmp_u64);
@@ -74,7 +74,8 @@ static void test_streams_differ(void) {
     CZ_CHECK(dup == 0, "%zu duplicate values among distinct keys", dup);
     free(v);
 
-    CZ_CHECK(cz_rng_u64(SEED, 0, 1) != cz_rng_u64(SEED, 1, 0), "stream and index are not swappable");
+    CZ_CHECK(cz_rng_u64(SEED, 0, 1) != cz_rng_u64(SEED, 1, 0),
+             "stream and index are not swappable");
     CZ_CHECK(cz_rng_u64(0, 1, 0) != cz_rng_u64(1, 0, 0), "seed and stream are not swappable");
     CZ_CHECK(cz_rng_u64(0, 0, 1) != cz_rng_u64(1, 0, 0), "seed and index are not swappable");
 
@@ -173,8 +174,7 @@ static void test_normal(void) {
     CZ_CHECK(fabs(var - 1.0) < 0.01, "normal variance %g", var);
     CZ_CHECK(fabs(kurt - 3.0) < 0.05, "normal fourth moment %g (want 3)", kurt);
     /* P(|g| > 2) = 0.0455; binomial sd over 1e6 is 2.1e-4. */
-    CZ_CHECK(fabs((double)beyond2 / n - 0.0455003) < 0.0015, "tail mass %g",
-             (double)beyond2 / n);
+    CZ_CHECK(fabs((double)beyond2 / n - 0.0455003) < 0.0015, "tail mass %g", (double)beyond2 / n);
     CZ_CHECK(fabs((double)neg / n - 0.5) < 0.005, "fraction negative %g", (double)neg / n);
 }
 
@@ -204,7 +204,8 @@ static void test_rotation(void) {
                 mean_r[a][b] += r[a][b] / n;
             }
         worst_det = fmax(worst_det, fabs(det3(CZ_CROWS(r)) - 1.0));
-        for (int a = 0; a < 3; a++) mean[a] += (r[a][0] * v[0] + r[a][1] * v[1] + r[a][2] * v[2]) / n;
+        for (int a = 0; a < 3; a++)
+            mean[a] += (r[a][0] * v[0] + r[a][1] * v[1] + r[a][2] * v[2]) / n;
         zc[i] = r[2][2]; /* z-component of R·ẑ */
     }
     CZ_CHECK(worst_orth < 1e-12, "R·Rᵀ deviates from 1 by %g", worst_orth);

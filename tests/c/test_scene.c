@@ -305,6 +305,8 @@ static void test_atoms_objects(void) {
         }
     CZ_CHECK(au_n > 0 && au_in_clip == 0, "gold kept out of the blob's region (%zu of %zu)",
              au_in_clip, au_n);
+    cz_atoms_destroy(a);
+    a = NULL;
     cz_populate_opts po;
     cz_populate_opts_default(&po);
     po.max_atoms = 14;

@@ -241,9 +241,9 @@ static void check_zone(const cz_lattice *lat, const int uvw[3], double inplane, 
     double len = sqrt(dot3(d, d));
     /* Linear part only: R·d. */
     for (int i = 0; i < 3; i++) rd[i] = dot3(tf.m[i], d);
-    CZ_CHECK(fabs(rd[0]) < 1e-12 * len && fabs(rd[1]) < 1e-12 * len &&
-                 fabs(rd[2] - len) < 1e-12 * len,
-             "%s: R·[uvw] = (%g, %g, %g), want (0, 0, %g)", what, rd[0], rd[1], rd[2], len);
+    CZ_CHECK(
+        fabs(rd[0]) < 1e-12 * len && fabs(rd[1]) < 1e-12 * len && fabs(rd[2] - len) < 1e-12 * len,
+        "%s: R·[uvw] = (%g, %g, %g), want (0, 0, %g)", what, rd[0], rd[1], rd[2], len);
     cz_transform_apply(&tf, c, y);
     CZ_CHECK(dist3(y, c) < 1e-12, "%s: centre moved", what);
     /* The first lattice vector not parallel to d projects onto the in-plane direction. */
@@ -338,8 +338,7 @@ static void test_zone_axis(void) {
     CZ_CHECK_FAILS(cz_transform_zone_axis(fcc, z110, 0.0, NULL, NULL), CZ_EINVAL,
                    "must not be NULL");
     CZ_CHECK_FAILS(cz_transform_zone_axis(fcc, z110, NAN, NULL, &tf), CZ_EINVAL, "must be finite");
-    CZ_CHECK_FAILS(cz_transform_zone_axis(fcc, z110, 0.0, cbad, &tf), CZ_EINVAL,
-                   "must be finite");
+    CZ_CHECK_FAILS(cz_transform_zone_axis(fcc, z110, 0.0, cbad, &tf), CZ_EINVAL, "must be finite");
     cz_lattice_destroy(fcc);
     cz_lattice_destroy(hcp);
     cz_lattice_destroy(tri);
@@ -450,7 +449,8 @@ static void test_compose_invert(void) {
         cz_transform a1 = f, a2 = g;
         cz_transform_compose(&a1, &g, &a1);
         cz_transform_compose(&f, &a2, &a2);
-        worst_alias = fmax(worst_alias, fmax(max_diff(&a1, &gf, 500 + i), max_diff(&a2, &gf, 600 + i)));
+        worst_alias =
+            fmax(worst_alias, fmax(max_diff(&a1, &gf, 500 + i), max_diff(&a2, &gf, 600 + i)));
         /* Inverting in place works too. */
         cz_transform b = f;
         CZ_CHECK(cz_transform_invert(&b, &b) == CZ_OK, "in-place invert");
