@@ -1,6 +1,7 @@
 /** cz.h — umbrella header of libczcore. */
 #ifndef CZ_H
 #define CZ_H
+#include "cz/cz_amorphous.h"
 #include "cz/cz_atoms.h"
 #include "cz/cz_base.h"
 #include "cz/cz_elements.h"
