@@ -13,6 +13,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "cz/cz_amorphous.h"
 #include "cz/cz_elements.h"
 #include "cz/cz_io.h"
 #include "cz/cz_lattice.h"
@@ -231,6 +232,9 @@ typedef struct {
     uint64_t seed;
     char path[512];
     size_t plen;
+    double cell[3][3]; /* the scene cell (zero without one) */
+    int pbc[3];
+    int has_cell;
 } ctx;
 
 /* Path segments: ".key" or "[i]"; the leading dot is dropped for display. */
@@ -877,9 +881,204 @@ static cz_status class_from_name(ctx *c, const snode *n, int *cls) {
     return bad(c, n, "unknown class \"%s\" (particle, substrate, ligand, none)", w);
 }
 
+/* The amorphous block's composition and minimum distances. */
+static cz_status build_amorphous_opts(ctx *c, const snode *m, cz_amorphous_opts *ao) {
+    static const char *const keys[] = {"elements", "density", "number_density", "d_min",
+                                       "attempts_per_atom", NULL};
+    cz_status s = check_keys(c, m, keys, "an amorphous generator");
+    if (s != CZ_OK) return s;
+    const snode *el = map_get(m, "elements");
+    if (!el) return bad(c, m, "missing required key \"elements\"");
+    size_t o = path_push(c, ".elements");
+    if (el->kind == N_MAP) {
+        if (el->n < 1 || el->n > CZ_AMORPHOUS_MAX_SPECIES)
+            s = bad(c, el, "must map 1 to %d elements to atom fractions", CZ_AMORPHOUS_MAX_SPECIES);
+        ao->nspecies = el->n;
+        for (size_t i = 0; s == CZ_OK && i < el->n; i++) {
+            size_t o2 = path_push(c, ".%s", el->keys[i]);
+            if (cz_element_from_symbol(el->keys[i], &ao->z[i]) != CZ_OK)
+                s = bad(c, el->kids[i], "unknown element \"%s\"", el->keys[i]);
+            if (s == CZ_OK) s = get_number_in(c, el->kids[i], 0, INFINITY, 0, &ao->fraction[i]);
+            path_pop(c, o2);
+        }
+    } else {
+        ao->nspecies = 1;
+        ao->fraction[0] = 1.0;
+        s = get_element(c, el, &ao->z[0]);
+    }
+    path_pop(c, o);
+    if (s != CZ_OK) return s;
+    const snode *dn = map_get(m, "density"), *nd = map_get(m, "number_density");
+    if ((dn != NULL) == (nd != NULL)) return bad(c, m, "give exactly one of density, number_density");
+    ao->density_g_cm3 = 0;
+    ao->density_atoms_a3 = 0;
+    FIELD(c, m, "density", 0, get_number_in(c, node, 0, INFINITY, 1, &ao->density_g_cm3));
+    FIELD(c, m, "number_density", 0, get_number_in(c, node, 0, INFINITY, 1, &ao->density_atoms_a3));
+    FIELD(c, m, "attempts_per_atom", 0, get_number_in(c, node, 1, INFINITY, 0, &ao->attempts_per_atom));
+    const snode *dm = map_get(m, "d_min");
+    if (!dm) return bad(c, m, "missing required key \"d_min\"");
+    o = path_push(c, ".d_min");
+    if (dm->kind != N_MAP || is_distribution(dm)) {
+        double d = 0;
+        s = get_number_in(c, dm, 0, INFINITY, 1, &d);
+        for (size_t i = 0; i < ao->nspecies; i++)
+            for (size_t j = 0; j < ao->nspecies; j++) ao->d_min[i][j] = d;
+    } else {
+        /* Pairs "A-B" (either order), with an optional "default" for the rest. */
+        double def = NAN;
+        for (size_t i = 0; i < ao->nspecies; i++)
+            for (size_t j = 0; j < ao->nspecies; j++) ao->d_min[i][j] = NAN;
+        for (size_t k = 0; s == CZ_OK && k < dm->n; k++) {
+            size_t o2 = path_push(c, ".%s", dm->keys[k]);
+            double d = 0;
+            s = get_number_in(c, dm->kids[k], 0, INFINITY, 1, &d);
+            if (s == CZ_OK && strcmp(dm->keys[k], "default") == 0) {
+                def = d;
+            } else if (s == CZ_OK) {
+                char a[8] = "", b[8] = "";
+                int za = 0, zb = 0;
+                const char *dash = strchr(dm->keys[k], '-');
+                if (dash && dash - dm->keys[k] < 8 && strlen(dash + 1) < 8) {
+                    memcpy(a, dm->keys[k], (size_t)(dash - dm->keys[k]));
+                    strcpy(b, dash + 1);
+                }
+                if (!dash || cz_element_from_symbol(a, &za) != CZ_OK ||
+                    cz_element_from_symbol(b, &zb) != CZ_OK)
+                    s = bad(c, dm->kids[k], "keys are element pairs like \"Si-O\" or \"default\"");
+                int ia = -1, ib = -1;
+                for (size_t i = 0; s == CZ_OK && i < ao->nspecies; i++) {
+                    if (ao->z[i] == za) ia = (int)i;
+                    if (ao->z[i] == zb) ib = (int)i;
+                }
+                if (s == CZ_OK && (ia < 0 || ib < 0))
+                    s = bad(c, dm->kids[k], "pair %s names an element not in elements", dm->keys[k]);
+                if (s == CZ_OK) ao->d_min[ia][ib] = ao->d_min[ib][ia] = d;
+            }
+            path_pop(c, o2);
+        }
+        for (size_t i = 0; s == CZ_OK && i < ao->nspecies; i++)
+            for (size_t j = 0; s == CZ_OK && j < ao->nspecies; j++) {
+                if (isnan(ao->d_min[i][j])) ao->d_min[i][j] = def;
+                if (isnan(ao->d_min[i][j]))
+                    s = bad(c, dm, "no d_min for %s-%s (give it or a default)",
+                            cz_element_symbol(ao->z[i]), cz_element_symbol(ao->z[j]));
+            }
+    }
+    path_pop(c, o);
+    return s;
+}
+
+/* The block an amorphous object fills: a box {lo, hi} in the world frame, or a slab
+ * {bottom, top} spanning the scene cell's a and b (which must lie in the xy plane). Periodic
+ * along an axis when the scene is, and the block spans the cell along it. */
+static cz_status build_block(ctx *c, const snode *m, double origin[3], double edges[3][3],
+                             int pbc[3]) {
+    static const char *const keys[] = {"box", "slab", NULL};
+    cz_status s = check_keys(c, m, keys, "a region");
+    if (s != CZ_OK) return s;
+    if (m->n != 1) return bad(c, m, "a region has exactly one of box, slab");
+    memset(edges, 0, 9 * sizeof(double));
+    pbc[0] = pbc[1] = pbc[2] = 0;
+    const snode *p = m->kids[0];
+    size_t o = path_push(c, ".%s", m->keys[0]);
+    if (strcmp(m->keys[0], "box") == 0) {
+        static const char *const k2[] = {"lo", "hi", NULL};
+        double lo[3], hi[3];
+        s = check_keys(c, p, k2, "a box");
+        if (s == CZ_OK && (!map_get(p, "lo") || !map_get(p, "hi")))
+            s = bad(c, p, "a box needs lo and hi");
+        if (s == CZ_OK) {
+            size_t o2 = path_push(c, ".lo");
+            s = get_vector(c, map_get(p, "lo"), 3, lo);
+            path_pop(c, o2);
+        }
+        if (s == CZ_OK) {
+            size_t o2 = path_push(c, ".hi");
+            s = get_vector(c, map_get(p, "hi"), 3, hi);
+            for (int k = 0; s == CZ_OK && k < 3; k++)
+                if (!(hi[k] > lo[k])) s = bad(c, map_get(p, "hi"), "hi must exceed lo on every axis");
+            path_pop(c, o2);
+        }
+        for (int k = 0; s == CZ_OK && k < 3; k++) {
+            origin[k] = lo[k];
+            edges[k][k] = hi[k] - lo[k];
+            /* Periodic only where the block is exactly the (orthogonal) cell along that axis. */
+            int ortho = c->has_cell && fabs(v3_norm(c->cell[k]) - fabs(c->cell[k][k])) < 1e-12;
+            pbc[k] = c->pbc[k] && ortho && lo[k] == 0 && fabs(hi[k] - c->cell[k][k]) < 1e-9;
+        }
+    } else {
+        static const char *const k2[] = {"bottom", "top", NULL};
+        double z0 = 0, z1 = 0;
+        s = check_keys(c, p, k2, "a slab");
+        if (s == CZ_OK && !c->has_cell) s = bad(c, p, "a slab spans the scene cell: give a cell");
+        if (s == CZ_OK && (fabs(c->cell[0][2]) > 1e-12 || fabs(c->cell[1][2]) > 1e-12))
+            s = bad(c, p, "a slab needs cell rows a and b in the xy plane");
+        if (s == CZ_OK && (!map_get(p, "bottom") || !map_get(p, "top")))
+            s = bad(c, p, "a slab needs bottom and top");
+        if (s == CZ_OK) {
+            size_t o2 = path_push(c, ".bottom");
+            s = get_number(c, map_get(p, "bottom"), &z0);
+            path_pop(c, o2);
+        }
+        if (s == CZ_OK) {
+            size_t o2 = path_push(c, ".top");
+            s = get_number(c, map_get(p, "top"), &z1);
+            if (s == CZ_OK && !(z1 > z0)) s = bad(c, map_get(p, "top"), "top must exceed bottom");
+            path_pop(c, o2);
+        }
+        if (s == CZ_OK) {
+            origin[0] = origin[1] = 0;
+            origin[2] = z0;
+            memcpy(edges[0], c->cell[0], sizeof edges[0]);
+            memcpy(edges[1], c->cell[1], sizeof edges[1]);
+            edges[2][2] = z1 - z0;
+            pbc[0] = c->pbc[0];
+            pbc[1] = c->pbc[1];
+        }
+    }
+    path_pop(c, o);
+    return s;
+}
+
+static cz_status class_from_name(ctx *c, const snode *n, int *cls);
+
+static cz_status build_amorphous_object(ctx *c, const snode *m, cz_scene *scene) {
+    static const char *const keys[] = {"name", "amorphous", "region", "priority", "class", NULL};
+    cz_status s = check_keys(c, m, keys, "an amorphous object");
+    if (s != CZ_OK) return s;
+    if (!map_get(m, "region")) return bad(c, m, "missing required key \"region\"");
+    cz_amorphous_opts ao;
+    cz_amorphous_opts_default(&ao);
+    cz_object_opts oo;
+    cz_object_opts_default(&oo);
+    oo.class_id = CZ_CLASS_SUBSTRATE;
+    long prio = 0;
+    double origin[3], edges[3][3];
+    int pbc[3];
+    FIELD(c, m, "amorphous", 1, build_amorphous_opts(c, node, &ao));
+    FIELD(c, m, "region", 1, build_block(c, node, origin, edges, pbc));
+    FIELD(c, m, "priority", 0, get_int(c, node, -1000000, 1000000, &prio));
+    FIELD(c, m, "class", 0, class_from_name(c, node, &oo.class_id));
+    oo.priority = (int)prio;
+    /* The block's own seed: from the scene seed and this object's path. */
+    size_t o = path_push(c, ".amorphous");
+    ao.seed = cz_rng_u64(c->seed, field_stream(c), 0);
+    cz_atoms *block = NULL;
+    cz_volume *clip = NULL;
+    s = cz_amorphous_fill(origin, CZ_CROWS(edges), pbc, &ao, &block, NULL);
+    if (s == CZ_EINVAL || s == CZ_ERANGE) s = bad(c, map_get(m, "amorphous"), "%s", cz_last_error());
+    path_pop(c, o);
+    if (s == CZ_OK) s = cz_volume_box(origin, CZ_CROWS(edges), &clip);
+    if (s == CZ_OK) s = cz_scene_add_atoms(scene, block, clip, &oo, NULL);
+    cz_atoms_destroy(block);
+    cz_volume_destroy(clip);
+    return s;
+}
+
 static cz_status build_object(ctx *c, const snode *m, cz_scene *scene) {
+    if (m->kind == N_MAP && map_get(m, "amorphous")) return build_amorphous_object(c, m, scene);
     static const char *const keys[] = {"name", "lattice", "shape", "position", "orientation",
-                                       "priority", "class", NULL};
+                                       "priority", "class", "amorphous", NULL};
     cz_status s = check_keys(c, m, keys, "an object");
     if (s != CZ_OK) return s;
     const snode *ln = map_get(m, "lattice"), *sn = map_get(m, "shape");
@@ -1017,6 +1216,9 @@ cz_status cz_spec_build(const cz_spec *spec, const cz_spec_build_opts *opts, cz_
         return bad(&c, objs, "objects must be a non-empty list");
     cz_scene *scene = NULL;
     if ((s = cz_scene_create(&scene)) != CZ_OK) return s;
+    memcpy(c.cell, cell, sizeof c.cell);
+    memcpy(c.pbc, pbc, sizeof c.pbc);
+    c.has_cell = has_cell;
     if (has_cell && cz_scene_set_cell(scene, CZ_CROWS(cell), pbc) != CZ_OK) {
         size_t o = path_push(&c, ".cell");
         s = bad(&c, cn, "%s", cz_last_error());

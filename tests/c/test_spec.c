@@ -180,14 +180,90 @@ static void test_errors(void) {
     CZ_CHECK_FAILS(cz_spec_build(sp, NULL, &a, NULL), CZ_ERANGE, "max_atoms = 100");
     cz_spec_destroy(sp);
     ERR("a: 1\na: 2\nobjects: []\n", 2, "duplicate key");
+    ERR("objects:\n  - amorphous: {elements: C, density: 2.2, d_min: 1.4}\n", 2,
+        "objects[0]: missing required key \"region\"");
+    ERR("objects:\n  - amorphous: {elements: {Si: 1, O: 2}, density: 2.2, d_min: {Si-O: 1.6}}\n"
+        "    region: {box: {lo: [0,0,0], hi: [9,9,9]}}\n", 2, "objects[0].amorphous.d_min: no d_min for Si-Si");
+    ERR("objects:\n  - amorphous: {elements: C, density: 2.2, number_density: 0.1, d_min: 1.4}\n"
+        "    region: {box: {lo: [0,0,0], hi: [9,9,9]}}\n", 2, "exactly one of density, number_density");
+    ERR("objects:\n  - amorphous: {elements: C, density: 9.5, d_min: 1.8}\n"
+        "    region: {box: {lo: [0,0,0], hi: [12,12,12]}}\n", 2, "objects[0].amorphous:");
+    ERR("objects:\n  - amorphous: {elements: C, density: 2.2, d_min: 1.4}\n"
+        "    region: {slab: {bottom: 0, top: 5}}\n", 3, "a slab spans the scene cell");
     CZ_CHECK_FAILS(cz_spec_parse_file("/nonexistent/x.yaml", &sp), CZ_EIO, "cannot open");
     CZ_CHECK_FAILS(cz_spec_parse_string(NULL, "x", &sp), CZ_EINVAL, "text must not be NULL");
     CZ_CHECK_FAILS(cz_spec_build(NULL, NULL, &a, NULL), CZ_EINVAL, "spec must not be NULL");
 #undef ERR
 }
 
+/* An Au particle sunk into periodic amorphous carbon: exact carbon count for the density, no
+ * C–C pair closer than d_min across periodic images, no carbon inside the particle. */
+static void test_amorphous_scene(void) {
+    const char *y = "cell: [40, 40, 30]\n"
+                    "pbc: [true, true, false]\n"
+                    "objects:\n"
+                    "  - name: substrate\n"
+                    "    amorphous: {elements: {C: 1}, density: 2.2, d_min: 1.4}\n"
+                    "    region: {slab: {bottom: 0, top: 12}}\n"
+                    "  - name: particle\n"
+                    "    lattice: {prototype: fcc, elements: Au, a: 4.08}\n"
+                    "    shape: {sphere: {radius: 8}}\n"
+                    "    position: [20, 20, 18.4]\n"
+                    "    orientation: random\n"
+                    "    priority: 1\n";
+    cz_atoms *a = build(y, 21, 1), *b = build(y, 21, 1);
+    if (!a || !b) return;
+    size_t nc = 0, nau = 0, c_in = 0;
+    cz_atoms *carbon = NULL;
+    cz_atoms_create(0, &carbon);
+    for (size_t i = 0; i < a->n; i++) {
+        if (a->z[i] == 6) {
+            nc++;
+            cz_atoms_push(carbon, a->xyz[i], 6, 0, 0, 0);
+            double d[3] = {a->xyz[i][0] - 20, a->xyz[i][1] - 20, a->xyz[i][2] - 18.4};
+            if (sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]) <= 8.0) c_in++;
+            CZ_CHECK(a->class_id[i] == CZ_CLASS_SUBSTRATE && a->object_id[i] == 1, "C labels");
+        } else {
+            nau++;
+        }
+    }
+    /* 2.2 g/cm³ of carbon in 40·40·12 Å³ is 1325.3 → 1325 atoms, less those inside the sphere's
+     * region below z = 12 (the sphere dips 4.4 Å into the slab). */
+    const double n_slab = 2.2 / (12.011 / 6.02214076e23) * 1e-24 * 40 * 40 * 12;
+    CZ_CHECK(nc < (size_t)llround(n_slab) && nc > (size_t)llround(n_slab) - 200,
+             "carbon %zu of %lld in the slab", nc, (long long)llround(n_slab));
+    CZ_CHECK(c_in == 0, "%zu carbon atoms inside the particle", c_in);
+    CZ_CHECK(nau > 100, "gold particle (%zu)", nau);
+    memcpy(carbon->cell, a->cell, sizeof carbon->cell);
+    memcpy(carbon->pbc, a->pbc, sizeof carbon->pbc);
+    double dmin = 0;
+    cz_atoms_min_distance(carbon, &dmin, NULL);
+    CZ_CHECK(dmin >= 1.4, "C–C minimum distance %.4f across periodic images", dmin);
+    CZ_CHECK(a->n == b->n && memcmp(a->xyz, b->xyz, a->n * sizeof *a->xyz) == 0, "same bytes");
+    cz_atoms_destroy(carbon);
+    cz_atoms_destroy(a);
+    cz_atoms_destroy(b);
+
+    /* An a-SiO2-like block by pairs, no periodicity (a box away from the cell). */
+    const char *si = "objects:\n"
+                     "  - amorphous:\n"
+                     "      elements: {Si: 1, O: 2}\n"
+                     "      number_density: 0.066\n"
+                     "      d_min: {Si-O: 1.5, O-O: 2.4, default: 2.9}\n"
+                     "    region: {box: {lo: [3.5, -2, 1], hi: [23.5, 18, 16]}}\n";
+    cz_atoms *q = build(si, 2, 1);
+    if (q) {
+        size_t nsi = 0;
+        for (size_t i = 0; i < q->n; i++) nsi += q->z[i] == 14;
+        CZ_CHECK(q->n == (size_t)llround(0.066 * 20 * 20 * 15), "SiO2 count %zu", q->n);
+        CZ_CHECK(3 * nsi == q->n, "Si:O = 1:2 (%zu of %zu)", nsi, q->n);
+    }
+    cz_atoms_destroy(q);
+}
+
 int main(void) {
     test_valid();
+    test_amorphous_scene();
     test_errors();
     return cz_test_summary("spec");
 }

@@ -9,6 +9,7 @@
 #include "cz/cz_fill.h"
 #include "cz/cz_io.h"
 #include "cz/cz_lattice.h"
+#include "cz/cz_particles.h"
 #include "cz/cz_rng.h"
 #include "cz/cz_scene.h"
 #include "cz/cz_spec.h"
