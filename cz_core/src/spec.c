@@ -14,9 +14,11 @@
 #include <yaml.h>
 
 #include "cz/cz_amorphous.h"
+#include "cz/cz_defects.h"
 #include "cz/cz_elements.h"
 #include "cz/cz_io.h"
 #include "cz/cz_lattice.h"
+#include "cz/cz_particles.h"
 #include "cz/cz_rng.h"
 #include "cz/cz_scene.h"
 #include "cz/cz_transform.h"
@@ -1075,31 +1077,272 @@ static cz_status build_amorphous_object(ctx *c, const snode *m, cz_scene *scene)
     return s;
 }
 
+/* ------------------------------------------------------- particles, defects ---- */
+
+static cz_status get_hkl(ctx *c, const snode *n, int hkl[3]) {
+    double h[3];
+    cz_status s = get_vector(c, n, 3, h);
+    for (int k = 0; s == CZ_OK && k < 3; k++) {
+        if (h[k] != floor(h[k]) || fabs(h[k]) > 1000) s = bad(c, n, "Miller indices must be integers");
+        hkl[k] = (int)h[k];
+    }
+    if (s == CZ_OK && !hkl[0] && !hkl[1] && !hkl[2])
+        s = bad(c, n, "Miller indices (0 0 0) define no plane");
+    return s;
+}
+
+static cz_status get_size(ctx *c, const snode *n, size_t *out) {
+    long v = 0;
+    cz_status s = get_int(c, n, 1, (long)CZ_MAX_ATOMS, &v);
+    if (s == CZ_OK) *out = (size_t)v;
+    return s;
+}
+
+static cz_status build_wulff(ctx *c, const snode *m, const cz_lattice *lat, cz_particle **out) {
+    static const char *const keys[] = {"energies", "radius", "atoms", "radius_kind", "interface",
+                                       NULL};
+    cz_status s = check_keys(c, m, keys, "a Wulff particle");
+    if (s != CZ_OK) return s;
+    cz_wulff_opts wo;
+    cz_wulff_opts_default(&wo);
+    const snode *en = map_get(m, "energies");
+    if (!en) return bad(c, m, "missing required key \"energies\"");
+    if ((map_get(m, "radius") != NULL) == (map_get(m, "atoms") != NULL))
+        return bad(c, m, "give exactly one of radius, atoms");
+    FIELD(c, m, "radius", 0, get_number_in(c, node, 0, INFINITY, 1, &wo.radius));
+    FIELD(c, m, "atoms", 0, get_size(c, node, &wo.target_atoms));
+    const snode *rk = map_get(m, "radius_kind");
+    if (rk) {
+        const char *w = NULL;
+        FIELD(c, m, "radius_kind", 1, get_string(c, node, &w));
+        if (strcmp(w, "equivalent") == 0)
+            wo.radius_kind = CZ_RADIUS_EQUIVALENT;
+        else if (strcmp(w, "max") == 0)
+            wo.radius_kind = CZ_RADIUS_MAX;
+        else
+            return bad(c, rk, "must be equivalent or max");
+    }
+    const snode *in = map_get(m, "interface");
+    if (in) {
+        static const char *const k2[] = {"hkl", "gamma", NULL};
+        size_t o = path_push(c, ".interface");
+        s = check_keys(c, in, k2, "a Winterbottom interface");
+        if (s == CZ_OK && (!map_get(in, "hkl") || !map_get(in, "gamma")))
+            s = bad(c, in, "an interface needs hkl and gamma (γ_interface − γ_substrate)");
+        if (s == CZ_OK) {
+            size_t o2 = path_push(c, ".hkl");
+            s = get_hkl(c, map_get(in, "hkl"), wo.interface_hkl);
+            path_pop(c, o2);
+        }
+        if (s == CZ_OK) {
+            size_t o2 = path_push(c, ".gamma");
+            s = get_number(c, map_get(in, "gamma"), &wo.interface_gamma);
+            path_pop(c, o2);
+        }
+        path_pop(c, o);
+        if (s != CZ_OK) return s;
+    }
+    size_t o = path_push(c, ".energies");
+    cz_surface_energy table[64];
+    if (en->kind != N_SEQ || en->n < 1 || en->n > 64)
+        s = bad(c, en, "must be a list of 1 to 64 {hkl, gamma}");
+    for (size_t i = 0; s == CZ_OK && i < en->n; i++) {
+        static const char *const k2[] = {"hkl", "gamma", NULL};
+        size_t o2 = path_push(c, "[%zu]", i);
+        s = check_keys(c, en->kids[i], k2, "a surface energy");
+        if (s == CZ_OK && (!map_get(en->kids[i], "hkl") || !map_get(en->kids[i], "gamma")))
+            s = bad(c, en->kids[i], "a surface energy needs hkl and gamma");
+        if (s == CZ_OK) {
+            size_t o3 = path_push(c, ".hkl");
+            s = get_hkl(c, map_get(en->kids[i], "hkl"), table[i].hkl);
+            path_pop(c, o3);
+        }
+        if (s == CZ_OK) {
+            size_t o3 = path_push(c, ".gamma");
+            s = get_number_in(c, map_get(en->kids[i], "gamma"), 0, INFINITY, 1, &table[i].gamma);
+            path_pop(c, o3);
+        }
+        path_pop(c, o2);
+    }
+    if (s == CZ_OK && cz_particle_wulff(lat, en->n, table, &wo, out) != CZ_OK)
+        s = bad(c, m, "%s", cz_last_error());
+    path_pop(c, o);
+    return s;
+}
+
+static cz_status build_mtp(ctx *c, const snode *m, const cz_lattice *lat, int deca,
+                           cz_particle **out) {
+    static const char *const kd[] = {"p", "q", "r", "shells", "radius", "strain", "poisson_ratio",
+                                     NULL};
+    static const char *const ki[] = {"shells", "radius", NULL};
+    cz_status s = check_keys(c, m, deca ? kd : ki, deca ? "a decahedron" : "an icosahedron");
+    if (s != CZ_OK) return s;
+    int nsize = (map_get(m, "shells") != NULL) + (map_get(m, "radius") != NULL) +
+                (deca && map_get(m, "p") != NULL);
+    if (nsize != 1)
+        return bad(c, m, deca ? "give exactly one of p, shells, radius" : "give exactly one of shells, radius");
+    long iv = 0;
+    if (deca) {
+        cz_decahedron_opts d;
+        cz_decahedron_opts_default(&d);
+        FIELD(c, m, "p", 0, get_int(c, node, 1, 1000, &iv));
+        if (map_get(m, "p")) d.p = (int)iv;
+        FIELD(c, m, "q", 0, get_int(c, node, 0, 1000, &iv));
+        if (map_get(m, "q")) d.q = (int)iv;
+        FIELD(c, m, "r", 0, get_int(c, node, 0, 1000, &iv));
+        if (map_get(m, "r")) d.r = (int)iv;
+        FIELD(c, m, "shells", 0, get_int(c, node, 1, 1000, &iv));
+        if (map_get(m, "shells")) d.shells = (int)iv;
+        FIELD(c, m, "radius", 0, get_number_in(c, node, 0, INFINITY, 1, &d.radius));
+        FIELD(c, m, "poisson_ratio", 0, get_number_in(c, node, 0, 0.5, 0, &d.poisson_ratio));
+        const snode *st = map_get(m, "strain");
+        if (st) {
+            const char *w = NULL;
+            FIELD(c, m, "strain", 1, get_string(c, node, &w));
+            if (strcmp(w, "homogeneous") == 0)
+                d.strain = CZ_MTP_STRAIN_HOMOGENEOUS;
+            else if (strcmp(w, "radial") == 0)
+                d.strain = CZ_MTP_STRAIN_RADIAL;
+            else if (strcmp(w, "none") == 0)
+                d.strain = CZ_MTP_STRAIN_NONE;
+            else
+                return bad(c, st, "must be homogeneous, radial or none");
+        }
+        if (cz_particle_decahedron(lat, &d, out) != CZ_OK) return bad(c, m, "%s", cz_last_error());
+        return CZ_OK;
+    }
+    cz_icosahedron_opts io;
+    cz_icosahedron_opts_default(&io);
+    FIELD(c, m, "shells", 0, get_int(c, node, 1, 1000, &iv));
+    if (map_get(m, "shells")) io.shells = (int)iv;
+    FIELD(c, m, "radius", 0, get_number_in(c, node, 0, INFINITY, 1, &io.radius));
+    if (cz_particle_icosahedron(lat, &io, out) != CZ_OK) return bad(c, m, "%s", cz_last_error());
+    return CZ_OK;
+}
+
+static cz_status build_particle(ctx *c, const snode *m, const cz_lattice *lat, cz_particle **out) {
+    static const char *const keys[] = {"wulff", "decahedron", "icosahedron", NULL};
+    cz_status s = check_keys(c, m, keys, "a particle");
+    if (s != CZ_OK) return s;
+    if (m->n != 1) return bad(c, m, "a particle has exactly one of wulff, decahedron, icosahedron");
+    size_t o = path_push(c, ".%s", m->keys[0]);
+    if (strcmp(m->keys[0], "wulff") == 0)
+        s = build_wulff(c, m->kids[0], lat, out);
+    else
+        s = build_mtp(c, m->kids[0], lat, strcmp(m->keys[0], "decahedron") == 0, out);
+    path_pop(c, o);
+    return s;
+}
+
+/* Defect planes: explicit ones, or a seeded draw of twins and faults. */
+static cz_status build_defects(ctx *c, const snode *m, const cz_lattice *lat, const cz_volume *vol,
+                               cz_defect_plane *planes, size_t *n) {
+    static const char *const keys[] = {"twins", "faults", "family", "min_separation", "planes",
+                                       NULL};
+    cz_status s = check_keys(c, m, keys, "defects");
+    if (s != CZ_OK) return s;
+    const snode *pl = map_get(m, "planes");
+    if (pl) {
+        if (map_get(m, "twins") || map_get(m, "faults"))
+            return bad(c, m, "give planes, or twins/faults to draw, not both");
+        size_t o = path_push(c, ".planes");
+        if (pl->kind != N_SEQ || pl->n > CZ_DEFECTS_MAX_PLANES)
+            s = bad(c, pl, "must be a list of at most %d planes", CZ_DEFECTS_MAX_PLANES);
+        for (size_t i = 0; s == CZ_OK && i < pl->n; i++) {
+            static const char *const k2[] = {"kind", "hkl", "position", NULL};
+            size_t o2 = path_push(c, "[%zu]", i);
+            const snode *e = pl->kids[i];
+            cz_defect_plane_default(&planes[i]);
+            s = check_keys(c, e, k2, "a defect plane");
+            const char *kind = "twin";
+            if (s == CZ_OK && map_get(e, "kind")) {
+                size_t o3 = path_push(c, ".kind");
+                s = get_string(c, map_get(e, "kind"), &kind);
+                if (s == CZ_OK && strcmp(kind, "twin") && strcmp(kind, "fault") && strcmp(kind, "mirror"))
+                    s = bad(c, map_get(e, "kind"), "must be twin, fault or mirror");
+                path_pop(c, o3);
+            }
+            planes[i].kind = kind[0] == 't' ? CZ_DEFECT_TWIN : kind[0] == 'f' ? CZ_DEFECT_SHIFT
+                                                                              : CZ_DEFECT_MIRROR;
+            if (s == CZ_OK && map_get(e, "hkl")) {
+                size_t o3 = path_push(c, ".hkl");
+                s = get_hkl(c, map_get(e, "hkl"), planes[i].hkl);
+                path_pop(c, o3);
+            }
+            if (s == CZ_OK && map_get(e, "position")) {
+                size_t o3 = path_push(c, ".position");
+                s = get_number(c, map_get(e, "position"), &planes[i].position);
+                path_pop(c, o3);
+            }
+            path_pop(c, o2);
+        }
+        path_pop(c, o);
+        if (s == CZ_OK) *n = pl->n;
+        return s;
+    }
+    cz_defect_draw_opts d;
+    cz_defect_draw_opts_default(&d);
+    long nt = 0, nf = 0;
+    FIELD(c, m, "twins", 0, get_int(c, node, 0, CZ_DEFECTS_MAX_PLANES, &nt));
+    FIELD(c, m, "faults", 0, get_int(c, node, 0, CZ_DEFECTS_MAX_PLANES, &nf));
+    FIELD(c, m, "min_separation", 0, get_number_in(c, node, 0, INFINITY, 1, &d.min_separation));
+    const snode *fam = map_get(m, "family");
+    if (fam) {
+        const char *w = NULL;
+        FIELD(c, m, "family", 1, get_string(c, node, &w));
+        if (strcmp(w, "cubic111") == 0)
+            d.family = CZ_FAMILY_CUBIC_111;
+        else if (strcmp(w, "hex0001") == 0)
+            d.family = CZ_FAMILY_HEX_0001;
+        else
+            return bad(c, fam, "must be cubic111 or hex0001");
+    }
+    if (nt + nf > CZ_DEFECTS_MAX_PLANES)
+        return bad(c, m, "at most %d planes (got %ld)", CZ_DEFECTS_MAX_PLANES, nt + nf);
+    *n = (size_t)(nt + nf);
+    if (*n == 0) return CZ_OK;
+    d.ntwins = (size_t)nt;
+    d.nfaults = (size_t)nf;
+    d.seed = c->seed;
+    d.stream = field_stream(c);
+    if (cz_defect_planes_draw(lat, vol, &d, CZ_DEFECTS_MAX_PLANES, planes) != CZ_OK)
+        return bad(c, m, "%s", cz_last_error());
+    return CZ_OK;
+}
+
 static cz_status build_object(ctx *c, const snode *m, cz_scene *scene) {
     if (m->kind == N_MAP && map_get(m, "amorphous")) return build_amorphous_object(c, m, scene);
-    static const char *const keys[] = {"name", "lattice", "shape", "position", "orientation",
-                                       "priority", "class", "amorphous", NULL};
+    static const char *const keys[] = {"name", "lattice", "shape", "particle", "defects",
+                                       "position", "orientation", "priority", "class",
+                                       "amorphous", NULL};
     cz_status s = check_keys(c, m, keys, "an object");
     if (s != CZ_OK) return s;
-    const snode *ln = map_get(m, "lattice"), *sn = map_get(m, "shape");
+    const snode *ln = map_get(m, "lattice"), *sn = map_get(m, "shape"), *pn_ = map_get(m, "particle"),
+                *dn = map_get(m, "defects");
     if (!ln) return bad(c, m, "missing required key \"lattice\"");
-    if (!sn) return bad(c, m, "missing required key \"shape\"");
+    if ((sn != NULL) == (pn_ != NULL)) return bad(c, m, "give exactly one of shape, particle");
     if (map_get(m, "name") && map_get(m, "name")->kind != N_SCALAR)
         return bad(c, map_get(m, "name"), "must be a name");
     cz_lattice *lat = NULL;
     cz_volume *vol = NULL;
-    cz_transform rot, move, both;
+    cz_particle *part = NULL;
+    cz_transform rot, move, center, both;
     double pos[3] = {0, 0, 0};
     long prio = 0;
-    cz_object_opts oo;
-    cz_object_opts_default(&oo);
+    int cls = CZ_CLASS_PARTICLE;
     size_t o = path_push(c, ".lattice");
     s = build_lattice(c, ln, &lat);
     path_pop(c, o);
     if (s != CZ_OK) return s;
-    o = path_push(c, ".shape");
-    s = build_shape(c, sn, lat, &vol);
-    path_pop(c, o);
+    if (sn) {
+        o = path_push(c, ".shape");
+        s = build_shape(c, sn, lat, &vol);
+        path_pop(c, o);
+    } else {
+        o = path_push(c, ".particle");
+        s = build_particle(c, pn_, lat, &part);
+        path_pop(c, o);
+    }
     const snode *on = map_get(m, "orientation");
     cz_transform_identity(&rot);
     if (s == CZ_OK && on) {
@@ -1121,21 +1364,61 @@ static cz_status build_object(ctx *c, const snode *m, cz_scene *scene) {
     }
     if (s == CZ_OK && cn) {
         o = path_push(c, ".class");
-        s = class_from_name(c, cn, &oo.class_id);
+        s = class_from_name(c, cn, &cls);
         path_pop(c, o);
     }
-    size_t idx = 0;
-    if (s == CZ_OK) {
+    /* The particle's centre goes to the origin, the orientation turns it about that point,
+     * then it moves to its position. */
+    double mc[3] = {0, 0, 0};
+    if (part)
+        for (int k = 0; k < 3; k++) mc[k] = -part->center[k];
+    cz_transform_translation(mc, &center);
+    cz_transform_translation(pos, &move);
+    cz_transform_compose(&center, &rot, &both);
+    cz_transform_compose(&both, &move, &both);
+    /* Defects split one crystal region: a shape, or a single-grain (Wulff) particle. */
+    cz_defect_plane planes[CZ_DEFECTS_MAX_PLANES];
+    size_t nplanes = 0;
+    if (s == CZ_OK && dn) {
+        const cz_volume *region = vol;
+        o = path_push(c, ".defects");
+        if (part && (part->kind != CZ_PARTICLE_WULFF || part->ngrains != 1))
+            s = bad(c, dn, "defects apply to shapes and Wulff particles, not multiply twinned ones");
+        if (s == CZ_OK && part) region = part->grains[0].volume;
+        if (s == CZ_OK) s = build_defects(c, dn, lat, region, planes, &nplanes);
+        path_pop(c, o);
+        if (s == CZ_OK && part && !vol) s = cz_volume_copy(part->grains[0].volume, &vol);
+    }
+    if (s == CZ_OK && dn) {
+        cz_defects_opts dopt;
+        cz_defects_opts_default(&dopt);
+        dopt.placement = both;
+        dopt.object.priority = (int)prio;
+        dopt.object.class_id = cls;
+        const cz_lattice *glat = part ? part->lattice : lat;
+        s = cz_scene_add_defected_crystal(scene, glat, vol, nplanes, planes, &dopt, NULL, NULL);
+        if (s != CZ_OK) {
+            o = path_push(c, ".defects");
+            s = bad(c, dn, "%s", cz_last_error());
+            path_pop(c, o);
+        }
+    } else if (s == CZ_OK && part) {
+        cz_particle_place_opts po;
+        cz_particle_place_opts_default(&po);
+        po.placement = both;
+        po.priority = (int)prio;
+        po.class_id = cls;
+        s = cz_scene_add_particle(scene, part, &po, NULL);
+    } else if (s == CZ_OK) {
+        cz_object_opts oo;
+        cz_object_opts_default(&oo);
         oo.priority = (int)prio;
+        oo.class_id = cls;
+        size_t idx = 0;
         s = cz_scene_add_crystal(scene, lat, vol, &oo, &idx);
+        if (s == CZ_OK) s = cz_scene_transform(scene, idx, &both, CZ_APPLY_LOCKED);
     }
-    if (s == CZ_OK) {
-        /* The shape is centred on the lattice origin; orientation turns both about it, then the
-         * object moves to its position. */
-        cz_transform_translation(pos, &move);
-        cz_transform_compose(&rot, &move, &both);
-        s = cz_scene_transform(scene, idx, &both, CZ_APPLY_LOCKED);
-    }
+    cz_particle_destroy(part);
     cz_lattice_destroy(lat);
     cz_volume_destroy(vol);
     return s;

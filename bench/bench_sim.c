@@ -1,0 +1,425 @@
+/* bench_sim.c — speed of libczsim on the shared 20,470-atom structure, and validation against the
+ * shared abTEM reference (../shared/reference). Both skip cleanly when the data are absent.
+ *
+ *   cz_bench_sim bench    [REFDIR] [--sizes 512,1024,2048] [--threads N] [--estimate]
+ *   cz_bench_sim validate [REFDIR]
+ *
+ * REFDIR defaults to $CZ_REFERENCE_DIR or <source>/../shared/reference. Output: JSON on stdout.
+ * bench: time per slice divided by the time of one complex64 2-D FFTW transform of the same size
+ * (fftwf_plan_dft_2d, FFTW_MEASURE, one thread), both measured in this run.
+ * validate: relative RMS differences sqrt(Σ|a − b|² / Σ|b|²) against abTEM's arrays (transposed:
+ * the reference has axis 0 = x, cz has x fastest). Exit status 1 if a bound is missed. */
+#define _POSIX_C_SOURCE 200809L
+#include <fftw3.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cz/cz_sim.h"
+
+#ifndef CZ_SOURCE_DIR
+#define CZ_SOURCE_DIR "."
+#endif
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* A little .npy reader: little-endian, C order, dtypes <f4 <f8 <c8 <i8 <i4, any rank <= 3. */
+typedef struct npy {
+    char type;   /* 'f' float32, 'd' float64, 'c' complex64, 'l' int64, 'i' int32 */
+    size_t shape[3], ndim, count;
+    void *data;
+} npy;
+
+static int npy_load(const char *path, npy *a) {
+    memset(a, 0, sizeof *a);
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return -1;
+    unsigned char mag[10];
+    if (fread(mag, 1, 10, fp) != 10 || memcmp(mag, "\x93NUMPY", 6) != 0) {
+        fclose(fp);
+        return -1;
+    }
+    size_t hlen = mag[8] | ((size_t)mag[9] << 8);
+    if (mag[6] >= 2) {
+        unsigned char ex[2];
+        if (fread(ex, 1, 2, fp) != 2) {
+            fclose(fp);
+            return -1;
+        }
+        hlen |= ((size_t)ex[0] << 16) | ((size_t)ex[1] << 24);
+    }
+    char *h = calloc(hlen + 1, 1);
+    if (!h || fread(h, 1, hlen, fp) != hlen) {
+        free(h);
+        fclose(fp);
+        return -1;
+    }
+    size_t es = 0;
+    if (strstr(h, "'<f4'")) a->type = 'f', es = 4;
+    else if (strstr(h, "'<f8'")) a->type = 'd', es = 8;
+    else if (strstr(h, "'<c8'")) a->type = 'c', es = 8;
+    else if (strstr(h, "'<i8'")) a->type = 'l', es = 8;
+    else if (strstr(h, "'<i4'")) a->type = 'i', es = 4;
+    const char *sh = strstr(h, "'shape': (");
+    if (!es || strstr(h, "'fortran_order': True") || !sh) {
+        free(h);
+        fclose(fp);
+        return -1;
+    }
+    sh += 10;
+    a->count = 1;
+    while (*sh && *sh != ')' && a->ndim < 3) {
+        char *end;
+        unsigned long v = strtoul(sh, &end, 10);
+        if (end == sh) break;
+        a->shape[a->ndim++] = v;
+        a->count *= v;
+        sh = end;
+        while (*sh == ',' || *sh == ' ') sh++;
+    }
+    free(h);
+    a->data = malloc(a->count * es);
+    if (!a->data || fread(a->data, es, a->count, fp) != a->count) {
+        free(a->data);
+        fclose(fp);
+        return -1;
+    }
+    fclose(fp);
+    return 0;
+}
+
+static double npy_get(const npy *a, size_t i) {
+    switch (a->type) {
+        case 'f': return ((float *)a->data)[i];
+        case 'd': return ((double *)a->data)[i];
+        case 'l': return (double)((int64_t *)a->data)[i];
+        case 'i': return ((int32_t *)a->data)[i];
+    }
+    return NAN;
+}
+
+static const char *refdir_default(void) {
+    const char *e = getenv("CZ_REFERENCE_DIR");
+    return (e && *e) ? e : CZ_SOURCE_DIR "/../shared/reference";
+}
+
+static int check(cz_status st, const char *what) {
+    if (st != CZ_OK) {
+        fprintf(stderr, "%s: %s\n", what, cz_sim_last_error());
+        exit(2);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- validation */
+
+/* Relative RMS of a (ours, x fastest: a[j*nx+i]) against ref (axis 0 = x: ref[i*ny+j]); with
+ * demean, both means are removed first (a constant potential is a global phase). */
+static double rel_rms_real(const double *a, const npy *ref, size_t nx, size_t ny, int demean) {
+    double ma = 0, mb = 0;
+    if (demean) {
+        for (size_t k = 0; k < nx * ny; k++) ma += a[k], mb += npy_get(ref, k);
+        ma /= (double)(nx * ny);
+        mb /= (double)(nx * ny);
+    }
+    double num = 0, den = 0;
+    for (size_t j = 0; j < ny; j++)
+        for (size_t i = 0; i < nx; i++) {
+            double x = a[j * nx + i] - ma, y = npy_get(ref, i * ny + j) - mb;
+            num += (x - y) * (x - y);
+            den += y * y;
+        }
+    return sqrt(num / den);
+}
+
+static double rel_rms_wave(const float *w, const npy *ref, size_t nx, size_t ny) {
+    const float *r = ref->data;
+    double num = 0, den = 0;
+    for (size_t j = 0; j < ny; j++)
+        for (size_t i = 0; i < nx; i++) {
+            size_t p = j * nx + i, q = i * ny + j;
+            double dr = w[2 * p] - r[2 * q], di = w[2 * p + 1] - r[2 * q + 1];
+            num += dr * dr + di * di;
+            den += (double)r[2 * q] * r[2 * q] + (double)r[2 * q + 1] * r[2 * q + 1];
+        }
+    return sqrt(num / den);
+}
+
+static int validate(const char *dir) {
+    char path[4096];
+    int fail = 0;
+    printf("{\n  \"reference\": \"%s\",\n", dir);
+    /* Single atoms: 20 × 20 Å, 400², atom at (10, 10), one 4 Å slice. */
+    const char *pname[2] = {"kirkland", "lobato"};
+    const char *ename[2] = {"Au", "C"};
+    int zs[2] = {79, 6};
+    printf("  \"single_atom\": [\n");
+    for (int pi = 0; pi < 2; pi++)
+        for (int ei = 0; ei < 2; ei++) {
+            npy ref;
+            snprintf(path, sizeof path, "%s/abtem/potential_%s_%s_infinite.npy", dir, ename[ei],
+                     pname[pi]);
+            if (npy_load(path, &ref)) {
+                fprintf(stderr, "cannot read %s\n", path);
+                return 2;
+            }
+            for (int sp = 0; sp < 2; sp++) {
+                cz_sim_opts o;
+                cz_sim_opts_default(&o);
+                o.nx = o.ny = 400;
+                o.slice_thickness = 4.0;
+                o.param = pi ? CZ_SIM_LOBATO : CZ_SIM_KIRKLAND;
+                o.spread = sp ? CZ_SIM_SPREAD_ABTEM : CZ_SIM_SPREAD_BSPLINE;
+                o.flags = CZ_SIM_FFTW_ESTIMATE;
+                double cell[3][3] = {{20, 0, 0}, {0, 20, 0}, {0, 0, 4}};
+                cz_sim_plan *p;
+                check(cz_sim_plan_create(&o, CZ_CROWS(cell), &p), "plan");
+                double xyz[1][3] = {{10, 10, 2}};
+                check(cz_sim_set_atoms(p, 1, CZ_CROWS(xyz), &zs[ei]), "atoms");
+                double *v = malloc(400 * 400 * sizeof *v);
+                check(cz_sim_potential(p, 0, v, 400 * 400), "potential");
+                double sum = 0, rsum = 0;
+                for (size_t k = 0; k < 400 * 400; k++) sum += v[k], rsum += npy_get(&ref, k);
+                double rms = rel_rms_real(v, &ref, 400, 400, 1);
+                printf("    {\"element\": \"%s\", \"param\": \"%s\", \"spread\": \"%s\", "
+                       "\"integral\": %.6f, \"ref_integral\": %.6f, \"rel_rms\": %.3e}%s\n",
+                       ename[ei], pname[pi], sp ? "abtem" : "bspline", sum * 0.0025,
+                       rsum * 0.0025, rms, (pi == 1 && ei == 1 && sp == 1) ? "" : ",");
+                if (sp == 1 && rms > 1e-4) fail = 1;
+                free(v);
+                cz_sim_plan_destroy(p);
+            }
+            free(ref.data);
+        }
+    printf("  ],\n");
+
+    /* HRTEM: Au octahedron, 40 Å cube, 800², 20 slices of 2 Å, 300 keV. */
+    npy pos, exitw, pot, im1, im2;
+    const char *names[5] = {"atoms_octahedron_au7_positions", "hrtem_exit_wave",
+                            "hrtem_projected_potential", "hrtem_image_df_m100_cs0",
+                            "hrtem_image_scherzer_cs_1p2mm_ap15"};
+    npy *arrs[5] = {&pos, &exitw, &pot, &im1, &im2};
+    for (int k = 0; k < 5; k++) {
+        snprintf(path, sizeof path, "%s/abtem/%s.npy", dir, names[k]);
+        if (npy_load(path, arrs[k])) {
+            fprintf(stderr, "cannot read %s\n", path);
+            return 2;
+        }
+    }
+    size_t n = pos.shape[0];
+    double(*xyz)[3] = malloc(n * sizeof *xyz);
+    int *z = malloc(n * sizeof *z);
+    for (size_t a = 0; a < n; a++) {
+        for (int c = 0; c < 3; c++) xyz[a][c] = npy_get(&pos, 3 * a + (size_t)c);
+        z[a] = 79;
+    }
+    printf("  \"hrtem\": [\n");
+    for (int sp = 1; sp >= 0; sp--) {
+        cz_sim_opts o;
+        cz_sim_opts_default(&o);
+        o.nx = o.ny = 800;
+        o.spread = sp ? CZ_SIM_SPREAD_ABTEM : CZ_SIM_SPREAD_BSPLINE;
+        double cell[3][3] = {{40, 0, 0}, {0, 40, 0}, {0, 0, 40}};
+        cz_sim_plan *p;
+        check(cz_sim_plan_create(&o, CZ_CROWS(cell), &p), "plan");
+        check(cz_sim_set_atoms(p, n, CZ_CROWS(xyz), z), "atoms");
+        cz_sim_info info;
+        cz_sim_plan_info(p, &info);
+        double *v = calloc(info.image_len, sizeof *v), *vs = malloc(info.image_len * sizeof *vs);
+        for (size_t s = 0; s < info.nslices; s++) {
+            check(cz_sim_potential(p, s, vs, info.image_len), "potential");
+            for (size_t k = 0; k < info.image_len; k++) v[k] += vs[k];
+        }
+        float *w = malloc(info.wave_len * sizeof *w);
+        double t0 = now();
+        check(cz_sim_run(p, w, info.wave_len), "run");
+        double trun = now() - t0;
+        double e_pot = rel_rms_real(v, &pot, 800, 800, 1);
+        double e_wave = rel_rms_wave(w, &exitw, 800, 800);
+        cz_sim_ctf ctf;
+        cz_sim_ctf_default(&ctf);
+        ctf.c[1][0] = 100.0; /* defocus −100 Å */
+        double *img = malloc(info.image_len * sizeof *img);
+        check(cz_sim_image(p, &ctf, w, info.wave_len, img, info.image_len), "image");
+        double e_im1 = rel_rms_real(img, &im1, 800, 800, 0);
+        double df;
+        cz_sim_scherzer_defocus(300e3, 1.2e7, &df);
+        cz_sim_ctf_default(&ctf);
+        ctf.c[1][0] = -df;
+        ctf.c[3][0] = 1.2e7;
+        ctf.aperture_mrad = 15.0;
+        check(cz_sim_image(p, &ctf, w, info.wave_len, img, info.image_len), "image");
+        double e_im2 = rel_rms_real(img, &im2, 800, 800, 0);
+        printf("    {\"spread\": \"%s\", \"potential_rel_rms\": %.3e, \"exit_wave_rel_rms\": %.3e, "
+               "\"image_df_m100_rel_rms\": %.3e, \"image_scherzer_rel_rms\": %.3e, "
+               "\"run_seconds\": %.3f}%s\n",
+               sp ? "abtem" : "bspline", e_pot, e_wave, e_im1, e_im2, trun, sp ? "," : "");
+        if (sp == 1 && (e_wave > 1e-3 || e_im1 > 1e-3 || e_im2 > 1e-3)) fail = 1;
+        if (sp == 0 && (e_wave > 0.05 || e_im1 > 0.05 || e_im2 > 0.05)) fail = 1;
+        free(v);
+        free(vs);
+        free(w);
+        free(img);
+        cz_sim_plan_destroy(p);
+    }
+    printf("  ],\n  \"pass\": %s\n}\n", fail ? "false" : "true");
+    for (int k = 0; k < 5; k++) free(arrs[k]->data);
+    free(xyz);
+    free(z);
+    return fail;
+}
+
+/* ---------------------------------------------------------------- benchmark */
+
+static double time_fft(size_t n, int reps) {
+    fftwf_complex *a = fftwf_malloc(n * n * sizeof *a);
+    fftwf_plan pl = fftwf_plan_dft_2d((int)n, (int)n, a, a, FFTW_FORWARD, FFTW_MEASURE);
+    for (size_t i = 0; i < n * n; i++) a[i][0] = (float)(i % 7) * 0.1f, a[i][1] = 0.0f;
+    fftwf_execute(pl);
+    double best = 1e30;
+    for (int r = 0; r < 3; r++) {
+        double t0 = now();
+        for (int k = 0; k < reps; k++) fftwf_execute(pl);
+        double t = (now() - t0) / reps;
+        if (t < best) best = t;
+    }
+    fftwf_destroy_plan(pl);
+    fftwf_free(a);
+    return best;
+}
+
+static int bench(const char *dir, const char *sizes, int nthreads, int estimate) {
+    char path[4096];
+    npy pos, num, cellv;
+    snprintf(path, sizeof path, "%s/bench/bench_structure_positions.npy", dir);
+    int bad = npy_load(path, &pos);
+    snprintf(path, sizeof path, "%s/bench/bench_structure_numbers.npy", dir);
+    bad |= npy_load(path, &num);
+    snprintf(path, sizeof path, "%s/bench/bench_structure_cell.npy", dir);
+    bad |= npy_load(path, &cellv);
+    if (bad) {
+        printf("{\"skipped\": \"bench structure not found under %s\"}\n", dir);
+        return 0;
+    }
+    size_t n = pos.shape[0];
+    double(*xyz)[3] = malloc(n * sizeof *xyz);
+    int *z = malloc(n * sizeof *z);
+    for (size_t a = 0; a < n; a++) {
+        for (int c = 0; c < 3; c++) xyz[a][c] = npy_get(&pos, 3 * a + (size_t)c);
+        z[a] = (int)npy_get(&num, a);
+    }
+    /* The cell file holds either the three lengths or the 3 × 3 matrix. */
+    double cell[3][3] = {{0}};
+    for (int r = 0; r < 3; r++)
+        for (int c = 0; c < 3; c++)
+            cell[r][c] = cellv.count == 3 ? (r == c ? npy_get(&cellv, (size_t)r) : 0.0)
+                                          : npy_get(&cellv, 3 * (size_t)r + (size_t)c);
+    printf("{\n  \"atoms\": %zu, \"threads\": %d, \"slice_thickness\": 2.0, \"energy_ev\": 3e5,"
+           " \"param\": \"kirkland\", \"projection\": \"infinite\",\n  \"sizes\": [\n", n,
+           nthreads);
+    const char *s = sizes;
+    int firstrow = 1;
+    while (*s) {
+        char *end;
+        size_t g = strtoul(s, &end, 10);
+        if (end == s) break;
+        s = *end ? end + 1 : end;
+        cz_sim_opts o;
+        cz_sim_opts_default(&o);
+        o.nx = o.ny = g;
+        o.nthreads = nthreads;
+        if (estimate) o.flags |= CZ_SIM_FFTW_ESTIMATE;
+        double t0 = now();
+        cz_sim_plan *p;
+        check(cz_sim_plan_create(&o, CZ_CROWS(cell), &p), "plan");
+        double tplan = now() - t0;
+        t0 = now();
+        check(cz_sim_set_atoms(p, n, CZ_CROWS(xyz), z), "atoms");
+        double tatoms = now() - t0;
+        cz_sim_info info;
+        cz_sim_plan_info(p, &info);
+        float *w = malloc(info.wave_len * sizeof *w);
+        double *img = malloc(info.image_len * sizeof *img);
+        double trun = 1e30;
+        int reps = g <= 512 ? 5 : g <= 1024 ? 3 : 2;
+        for (int r = 0; r < reps; r++) {
+            t0 = now();
+            check(cz_sim_run(p, w, info.wave_len), "run");
+            double t = now() - t0;
+            if (t < trun) trun = t;
+        }
+        /* Potential alone: every slice's projected potential (what the run computes). */
+        double tpot = 1e30;
+        for (int r = 0; r < reps; r++) {
+            t0 = now();
+            for (size_t sl = 0; sl < info.nslices; sl++)
+                check(cz_sim_potential(p, sl, img, info.image_len), "potential");
+            double t = now() - t0;
+            if (t < tpot) tpot = t;
+        }
+        cz_sim_ctf ctf;
+        cz_sim_ctf_default(&ctf);
+        ctf.c[1][0] = -595.0;
+        ctf.c[3][0] = 1.2e7;
+        ctf.aperture_mrad = 15;
+        double timg = 1e30;
+        for (int r = 0; r < reps; r++) {
+            t0 = now();
+            check(cz_sim_image(p, &ctf, w, info.wave_len, img, info.image_len), "image");
+            double t = now() - t0;
+            if (t < timg) timg = t;
+        }
+        double tfft = time_fft(g, g <= 512 ? 50 : g <= 1024 ? 20 : 5);
+        double per_slice = trun / (double)info.nslices;
+        printf("%s    {\"n\": %zu, \"nslices\": %zu, \"fft_seconds\": %.6f, \"run_seconds\": %.4f,"
+               " \"slice_seconds\": %.6f, \"fft_equivalents_per_slice\": %.2f,"
+               " \"potential_fft_equivalents_per_slice\": %.2f,"
+               " \"image_fft_equivalents\": %.2f, \"plan_seconds\": %.3f,"
+               " \"set_atoms_seconds\": %.3f}",
+               firstrow ? "" : ",\n", g, info.nslices, tfft, trun, per_slice, per_slice / tfft,
+               tpot / (double)info.nslices / tfft, timg / tfft, tplan, tatoms);
+        firstrow = 0;
+        free(w);
+        free(img);
+        cz_sim_plan_destroy(p);
+    }
+    printf("\n  ]\n}\n");
+    free(xyz);
+    free(z);
+    free(pos.data);
+    free(num.data);
+    free(cellv.data);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    const char *mode = argc > 1 ? argv[1] : "bench";
+    const char *dir = refdir_default();
+    const char *sizes = "512,1024,2048";
+    int nthreads = 1, estimate = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--sizes") && i + 1 < argc) sizes = argv[++i];
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) nthreads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--estimate")) estimate = 1;
+        else dir = argv[i];
+    }
+    char probe[4096];
+    snprintf(probe, sizeof probe, "%s/README.md", dir);
+    FILE *fp = fopen(probe, "r");
+    if (!fp) {
+        printf("{\"skipped\": \"reference directory %s not found\"}\n", dir);
+        return 0;
+    }
+    fclose(fp);
+    if (!strcmp(mode, "validate")) return validate(dir);
+    if (!strcmp(mode, "bench")) return bench(dir, sizes, nthreads, estimate);
+    fprintf(stderr, "usage: %s bench|validate [REFDIR] [--sizes LIST] [--threads N]\n", argv[0]);
+    return 2;
+}

@@ -1,0 +1,625 @@
+/* plan.c — plan creation, atoms, projected potential (particle mesh) and the multislice loop.
+ *
+ * Potential (infinite projection). For each slice and species, atoms are spread onto the grid
+ * with a compact kernel W (cubic B-spline, 4 × 4 pixels), transformed with a real-to-complex
+ * FFT, multiplied by F(k)/W_d(k) — the projected scattering factor divided by the discrete
+ * transform of the kernel, which undoes the spreading — summed over species and transformed
+ * back. The grid sum of the result is exactly N_atoms·F(0), the integral of the
+ * parametrised potential. Real FFTs cost half a complex one, so a slice with S species costs
+ * (S + 1)/2 complex-FFT equivalents, independent of the number of atoms.
+ *
+ * Multislice (Kirkland 2010, eq. 6.92): t = IFFT(A·FFT(exp(iσV))); ψ ← IFFT(P·A·FFT(ψ·t)),
+ * P = exp(−iπλk²Δz). Each 2-D FFT is a row pass and a column pass (fft.h); pointwise work is
+ * done on each block while it is in cache, and the inverse row pass of one slice is fused with
+ * the forward row pass of the next, so a slice with atoms is four 2-D FFTs plus the potential. */
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "params.h"
+#include "plan.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+static const double PI = 3.14159265358979323846;
+
+void cz_sim_opts_default(cz_sim_opts *opts) {
+    if (!opts) return;
+    memset(opts, 0, sizeof *opts);
+    opts->energy_ev = 300e3;
+    opts->sampling = 0.05;
+    opts->slice_thickness = 2.0;
+    opts->param = CZ_SIM_KIRKLAND;
+    opts->spread = CZ_SIM_SPREAD_BSPLINE;
+    opts->antialias_cutoff = 2.0 / 3.0;
+    opts->antialias_taper = 0.01;
+    opts->max_pixels = (size_t)1 << 26;
+    opts->nthreads = 0;
+    opts->flags = 0;
+    opts->wisdom_path = NULL;
+}
+
+static size_t fft_friendly(size_t n) {
+    for (;; n++) {
+        size_t m = n;
+        while (m % 2 == 0) m /= 2;
+        while (m % 3 == 0) m /= 3;
+        while (m % 5 == 0) m /= 5;
+        while (m % 7 == 0) m /= 7;
+        if (m == 1) return n;
+    }
+}
+
+static void free_atoms(cz_sim_plan *p) {
+    free(p->ax);
+    free(p->ay);
+    free(p->aspec);
+    free(p->slice_start);
+    free(p->spec_z);
+    fftwf_free(p->ftab);
+    p->ax = p->ay = NULL;
+    p->aspec = NULL;
+    p->slice_start = NULL;
+    p->spec_z = NULL;
+    p->ftab = NULL;
+    p->natoms = p->nspec = 0;
+}
+
+void cz_sim_plan_destroy(cz_sim_plan *p) {
+    if (!p) return;
+    czi_fft_destroy(&p->fft);
+    free_atoms(p);
+    fftwf_free(p->psi);
+    fftwf_free(p->t);
+    fftwf_free(p->g);
+    fftwf_free(p->w);
+    fftwf_free(p->real);
+    fftwf_free(p->vbuf);
+    if (p->prop_last != p->prop) fftwf_free(p->prop_last);
+    fftwf_free(p->prop);
+    fftwf_free(p->aa);
+    free(p);
+}
+
+/* Antialias aperture (abTEM's form, as in the reference README): 1 below kc − w, a cosine taper
+ * of width w, 0 above kc. */
+static double antialias(double k, double kc, double w) {
+    if (k > kc) return 0.0;
+    if (w > 0.0 && k > kc - w) return 0.5 * (1.0 + cos(PI * (k - kc + w) / w));
+    return 1.0;
+}
+
+static void fill_propagator(const cz_sim_plan *p, fftwf_complex *prop, double dz, double inv_n) {
+    double w = p->opts.antialias_taper / fmax(p->dx, p->dy);
+    for (size_t j = 0; j < p->ny; j++) {
+        double ky = czi_freq(j, p->ny, p->ly);
+        for (size_t i = 0; i < p->nx; i++) {
+            double kx = czi_freq(i, p->nx, p->lx), k2 = kx * kx + ky * ky;
+            double a = antialias(sqrt(k2), p->kcut, w) * inv_n;
+            double s, c;
+            czi_sincos(-PI * p->lambda * k2 * dz, &s, &c);
+            float cf = (float)(a * c), sf = (float)(a * s);
+            /* The same table multiplies the wave in every slice, so a rounding error in |P| would
+             * grow linearly with the number of slices. Among the float neighbours of (a cos,
+             * a sin), keep the pair whose modulus is closest to a. */
+            if (a > 0) {
+                double best = fabs((double)cf * cf + (double)sf * sf - a * a);
+                float c0 = cf, s0 = sf;
+                for (int dc = -1; dc <= 1; dc++)
+                    for (int ds = -1; ds <= 1; ds++) {
+                        float ct = dc ? nextafterf(c0, dc * INFINITY) : c0;
+                        float st = ds ? nextafterf(s0, ds * INFINITY) : s0;
+                        double e = fabs((double)ct * ct + (double)st * st - a * a);
+                        if (e < best) best = e, cf = ct, sf = st;
+                    }
+            }
+            prop[j * p->nx + i][0] = cf;
+            prop[j * p->nx + i][1] = sf;
+        }
+    }
+}
+
+/* Energy gain of one unnormalised forward + backward 2-D FFT pair, divided by N². Single-
+ * precision FFTW is very slightly biased (its codelet constants such as cos(π/4) are rounded
+ * to float, so |twiddle| < 1 on average): a round trip loses about 1e-7 of |ψ|², which would
+ * add up to 1e-5 over a hundred slices. The multislice divides this measured bias out of the
+ * propagator and antialias tables, so that a vacuum propagation conserves |ψ|² to 1e-6. The
+ * test wave is a fixed pseudo-random field, so the correction is deterministic. */
+static double roundtrip_gain(cz_sim_plan *p) {
+    fftwf_complex *a = p->psi;
+    const czi_fft *f = &p->fft;
+    uint64_t r = 0x2545F4914F6CDD1Dull;
+    double e0 = 0, e1 = 0;
+    for (size_t i = 0; i < p->npix; i++) {
+        for (int c = 0; c < 2; c++) {
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            a[i][c] = (float)((double)(r >> 40) / 16777216.0 - 0.5);
+        }
+        e0 += (double)a[i][0] * a[i][0] + (double)a[i][1] * a[i][1];
+    }
+    for (size_t b = 0; b < czi_batch_nblocks(&f->row_f); b++) czi_batch_c2c(&f->row_f, b, a);
+    for (size_t b = 0; b < czi_batch_nblocks(&f->col_f); b++) czi_batch_c2c(&f->col_f, b, a);
+    for (size_t b = 0; b < czi_batch_nblocks(&f->col_b); b++) czi_batch_c2c(&f->col_b, b, a);
+    for (size_t b = 0; b < czi_batch_nblocks(&f->row_b); b++) czi_batch_c2c(&f->row_b, b, a);
+    for (size_t i = 0; i < p->npix; i++) e1 += (double)a[i][0] * a[i][0] + (double)a[i][1] * a[i][1];
+    double n2 = (double)p->npix * (double)p->npix;
+    double g = e1 / (e0 * n2);
+    /* Only a tiny bias is corrected; anything else would be a bug, not rounding. */
+    return (g > 0.9999 && g < 1.0001) ? g : 1.0;
+}
+
+cz_status cz_sim_plan_create(const cz_sim_opts *opts_in, const double cell[3][3],
+                             cz_sim_plan **out) {
+    if (!out) return CZ_SIM_FAIL(CZ_EINVAL, "out must not be NULL");
+    *out = NULL;
+    cz_sim_opts opts;
+    if (opts_in) {
+        opts = *opts_in;
+    } else {
+        cz_sim_opts_default(&opts);
+    }
+    if (!cell) return CZ_SIM_FAIL(CZ_EINVAL, "cell must not be NULL");
+    for (int r = 0; r < 3; r++)
+        for (int c = 0; c < 3; c++)
+            if (!isfinite(cell[r][c]))
+                return CZ_SIM_FAIL(CZ_EINVAL, "cell[%d][%d] is not finite", r, c);
+    double lx = cell[0][0], ly = cell[1][1], lz = cell[2][2];
+    if (!(lx > 0) || !(ly > 0) || !(lz > 0))
+        return CZ_SIM_FAIL(CZ_EINVAL, "cell lengths must be > 0 (got %g, %g, %g)", lx, ly, lz);
+    double off = fabs(cell[0][1]) + fabs(cell[0][2]) + fabs(cell[1][0]) + fabs(cell[1][2]) +
+                 fabs(cell[2][0]) + fabs(cell[2][1]);
+    if (off > 1e-9 * (lx + ly + lz))
+        return CZ_SIM_FAIL(CZ_ENOTSUP,
+                           "cell must be orthorhombic and axis-aligned (off-diagonal sum %g Å)",
+                           off);
+    double lam, sig;
+    cz_status st = cz_sim_electron(opts.energy_ev, &lam, &sig);
+    if (st) return CZ_SIM_FAIL(st, "energy_ev must be finite and > 0 (got %g)", opts.energy_ev);
+    if (!(opts.slice_thickness > 0) || !isfinite(opts.slice_thickness))
+        return CZ_SIM_FAIL(CZ_EINVAL, "slice_thickness must be finite and > 0 (got %g)",
+                           opts.slice_thickness);
+    if (!(opts.antialias_cutoff > 0 && opts.antialias_cutoff <= 1))
+        return CZ_SIM_FAIL(CZ_EINVAL, "antialias_cutoff must be in (0, 1] (got %g)",
+                           opts.antialias_cutoff);
+    if (!(opts.antialias_taper >= 0) || !isfinite(opts.antialias_taper))
+        return CZ_SIM_FAIL(CZ_EINVAL, "antialias_taper must be finite and >= 0 (got %g)",
+                           opts.antialias_taper);
+    if (opts.param != CZ_SIM_KIRKLAND && opts.param != CZ_SIM_LOBATO)
+        return CZ_SIM_FAIL(CZ_EINVAL, "unknown parametrisation %d", (int)opts.param);
+    if (opts.spread != CZ_SIM_SPREAD_BSPLINE && opts.spread != CZ_SIM_SPREAD_ABTEM)
+        return CZ_SIM_FAIL(CZ_EINVAL, "unknown spreading kernel %d", (int)opts.spread);
+    if (opts.nthreads < 0)
+        return CZ_SIM_FAIL(CZ_EINVAL, "nthreads must be >= 0 (got %d)", opts.nthreads);
+    size_t nx = opts.nx, ny = opts.ny;
+    if (nx == 0 || ny == 0) {
+        if (!(opts.sampling > 0) || !isfinite(opts.sampling))
+            return CZ_SIM_FAIL(CZ_EINVAL, "sampling must be finite and > 0 (got %g)",
+                               opts.sampling);
+        double fx = ceil(lx / opts.sampling - 1e-9), fy = ceil(ly / opts.sampling - 1e-9);
+        if (fx > (double)INT_MAX || fy > (double)INT_MAX)
+            return CZ_SIM_FAIL(CZ_ERANGE, "grid %g x %g exceeds max_pixels = %zu", fx, fy,
+                               opts.max_pixels);
+        if (nx == 0) nx = (size_t)fx;
+        if (ny == 0) ny = (size_t)fy;
+        if (opts.flags & CZ_SIM_FFT_FRIENDLY) {
+            nx = fft_friendly(nx);
+            ny = fft_friendly(ny);
+        }
+    }
+    if (nx < 2 || ny < 2) return CZ_SIM_FAIL(CZ_EINVAL, "grid must be at least 2 x 2 (got %zu x %zu)", nx, ny);
+    if (nx > (size_t)INT_MAX || ny > (size_t)INT_MAX || nx > opts.max_pixels / ny)
+        return CZ_SIM_FAIL(CZ_ERANGE, "grid %zu x %zu exceeds max_pixels = %zu", nx, ny,
+                           opts.max_pixels);
+
+    cz_sim_plan *p = calloc(1, sizeof *p);
+    if (!p) return CZ_SIM_FAIL(CZ_ENOMEM, "out of memory");
+    p->opts = opts;
+    p->opts.wisdom_path = NULL; /* borrowed pointer: not kept */
+    p->nx = nx;
+    p->ny = ny;
+    p->nxh = nx / 2 + 1;
+    p->npix = nx * ny;
+    p->nhalf = ny * p->nxh;
+    p->lx = lx;
+    p->ly = ly;
+    p->lz = lz;
+    p->dx = lx / (double)nx;
+    p->dy = ly / (double)ny;
+    p->dz = opts.slice_thickness;
+    p->nslices = (size_t)ceil(lz / p->dz - 1e-9);
+    if (p->nslices < 1) p->nslices = 1;
+    p->dz_last = lz - (double)(p->nslices - 1) * p->dz;
+    p->lambda = lam;
+    p->sigma = sig;
+    p->kcut = opts.antialias_cutoff / (2.0 * fmax(p->dx, p->dy));
+#ifdef _OPENMP
+    p->nthreads = opts.nthreads > 0 ? opts.nthreads : omp_get_max_threads();
+#else
+    p->nthreads = 1;
+#endif
+    p->slice_start = calloc(p->nslices + 1, sizeof *p->slice_start);
+    p->psi = fftwf_malloc(p->npix * sizeof *p->psi);
+    p->t = fftwf_malloc(p->npix * sizeof *p->t);
+    p->g = fftwf_malloc(p->nhalf * sizeof *p->g);
+    p->w = fftwf_malloc(p->nhalf * sizeof *p->w);
+    p->real = fftwf_malloc(p->npix * sizeof *p->real);
+    p->vbuf = fftwf_malloc(p->npix * sizeof *p->vbuf);
+    p->prop = fftwf_malloc(p->npix * sizeof *p->prop);
+    p->aa = fftwf_malloc(p->npix * sizeof *p->aa);
+    int thin_last = fabs(p->dz_last - p->dz) > 1e-9 * p->dz;
+    p->prop_last = thin_last ? fftwf_malloc(p->npix * sizeof *p->prop_last) : p->prop;
+    if (!p->slice_start || !p->psi || !p->t || !p->g || !p->w || !p->real || !p->vbuf ||
+        !p->prop || !p->aa || !p->prop_last) {
+        cz_sim_plan_destroy(p);
+        return CZ_SIM_FAIL(CZ_ENOMEM, "cannot allocate buffers for a %zu x %zu grid", nx, ny);
+    }
+    st = czi_fft_create(&p->fft, nx, ny, p->psi, p->real, p->g,
+                        !(opts.flags & CZ_SIM_FFTW_ESTIMATE), opts_in ? opts_in->wisdom_path : NULL);
+    if (st) {
+        p->fft = (czi_fft){0};
+        cz_sim_plan_destroy(p);
+        return st;
+    }
+    /* FFTW_MEASURE scribbled on the buffers: initialise them only now. */
+    memset(p->real, 0, p->npix * sizeof *p->real);
+    double inv_n = 1.0 / ((double)p->npix * sqrt(roundtrip_gain(p)));
+    fill_propagator(p, p->prop, p->dz, inv_n);
+    if (thin_last) fill_propagator(p, p->prop_last, p->dz_last, inv_n);
+    double w = opts.antialias_taper / fmax(p->dx, p->dy);
+    for (size_t j = 0; j < ny; j++) {
+        double ky = czi_freq(j, ny, ly);
+        for (size_t i = 0; i < nx; i++) {
+            double kx = czi_freq(i, nx, lx);
+            p->aa[j * nx + i] = (float)(antialias(sqrt(kx * kx + ky * ky), p->kcut, w) * inv_n);
+        }
+    }
+    *out = p;
+    return CZ_OK;
+}
+
+cz_status cz_sim_plan_info(const cz_sim_plan *p, cz_sim_info *info) {
+    if (!p || !info) return CZ_SIM_FAIL(CZ_EINVAL, "plan and info must not be NULL");
+    info->nx = p->nx;
+    info->ny = p->ny;
+    info->nslices = p->nslices;
+    info->dx = p->dx;
+    info->dy = p->dy;
+    info->wavelength = p->lambda;
+    info->sigma = p->sigma;
+    info->kmax_antialias = p->kcut;
+    info->wave_len = 2 * p->npix;
+    info->image_len = p->npix;
+    return CZ_OK;
+}
+
+/* Fourier factor of one species on the half spectrum: F(k)·(kernel correction)/(N dx dy). The
+ * 1/N undoes FFTW's unnormalised forward+backward pair; 1/(dx dy) turns the unit-weight spread
+ * (a sampled delta) into a density. */
+static void fill_species_table(const cz_sim_plan *p, int z, float *tab) {
+    double scale = 1.0 / ((double)p->npix * p->dx * p->dy);
+    for (size_t j = 0; j < p->ny; j++) {
+        double ky = czi_freq(j, p->ny, p->ly), uy = ky * p->dy;
+        for (size_t i = 0; i < p->nxh; i++) {
+            double kx = (double)i / p->lx, ux = kx * p->dx;
+            double corr;
+            if (p->opts.spread == CZ_SIM_SPREAD_BSPLINE) {
+                /* Divide by the DFT of the cubic B-spline sampled on the grid, (2 + cos 2πκ)/3 per
+                 * axis (the smooth particle-mesh Ewald correction, Essmann et al., J. Chem. Phys.
+                 * 103 (1995) 8577, eq. 4.4). It makes the result exact for atoms on grid points
+                 * and a cardinal-spline interpolation of exp(−2πi k·r) in between; against the
+                 * exact structure factor the HRTEM exit wave differs by 2e-3 (abTEM's bilinear
+                 * scheme: 1.1e-2). */
+                corr = 9.0 / ((2.0 + cos(2.0 * PI * ux)) * (2.0 + cos(2.0 * PI * uy)));
+            } else {
+                /* abTEM 1.0 divides by sin|κ|/|κ| with |κ| = |(kx dx, ky dy)| (no factor π). */
+                double kap = sqrt(ux * ux + uy * uy);
+                corr = kap > 0.0 ? kap / sin(kap) : 1.0;
+            }
+            tab[j * p->nxh + i] = (float)(czi_scatt(z, p->opts.param, kx * kx + ky * ky) * corr *
+                                          scale);
+        }
+    }
+}
+
+cz_status cz_sim_set_atoms(cz_sim_plan *p, size_t n, const double xyz[][3], const int z[]) {
+    if (!p) return CZ_SIM_FAIL(CZ_EINVAL, "plan must not be NULL");
+    free_atoms(p);
+    p->slice_start = calloc(p->nslices + 1, sizeof *p->slice_start);
+    if (!p->slice_start) return CZ_SIM_FAIL(CZ_ENOMEM, "out of memory");
+    if (n == 0) return CZ_OK;
+    if (!xyz || !z) return CZ_SIM_FAIL(CZ_EINVAL, "xyz and z must not be NULL when n > 0");
+    int refuse = (p->opts.flags & CZ_SIM_REFUSE_OUTSIDE) != 0;
+    int spec_of[CZI_PARAM_ZMAX + 1];
+    for (int k = 0; k <= CZI_PARAM_ZMAX; k++) spec_of[k] = -1;
+    size_t nspec = 0;
+    for (size_t a = 0; a < n; a++) {
+        const double *r = xyz[a];
+        if (!isfinite(r[0]) || !isfinite(r[1]) || !isfinite(r[2]))
+            return CZ_SIM_FAIL(CZ_EINVAL, "atom %zu has a non-finite position (%g, %g, %g)", a,
+                               r[0], r[1], r[2]);
+        if (z[a] < 1 || z[a] > CZI_PARAM_ZMAX)
+            return CZ_SIM_FAIL(CZ_EINVAL, "atom %zu: atomic number must be in 1..%d (got %d)", a,
+                               CZI_PARAM_ZMAX, z[a]);
+        if (refuse && (r[0] < 0 || r[0] >= p->lx || r[1] < 0 || r[1] >= p->ly))
+            return CZ_SIM_FAIL(CZ_EINVAL,
+                               "atom %zu at (%g, %g) Å lies outside the cell in x or y "
+                               "(%g x %g Å) and CZ_SIM_REFUSE_OUTSIDE is set",
+                               a, r[0], r[1], p->lx, p->ly);
+        if (r[2] < 0 || r[2] > p->lz)
+            return CZ_SIM_FAIL(CZ_EINVAL, "atom %zu: z = %g Å lies outside the cell [0, %g]", a,
+                               r[2], p->lz);
+        if (spec_of[z[a]] < 0) spec_of[z[a]] = (int)nspec++;
+    }
+    p->ax = malloc(n * sizeof *p->ax);
+    p->ay = malloc(n * sizeof *p->ay);
+    p->aspec = malloc(n * sizeof *p->aspec);
+    p->spec_z = malloc(nspec * sizeof *p->spec_z);
+    p->ftab = fftwf_malloc(nspec * p->nhalf * sizeof *p->ftab);
+    size_t nkey = p->nslices * nspec;
+    size_t *count = calloc(nkey + 1, sizeof *count);
+    size_t *key = malloc(n * sizeof *key);
+    if (!p->ax || !p->ay || !p->aspec || !p->spec_z || !p->ftab || !count || !key) {
+        free(count);
+        free(key);
+        free_atoms(p);
+        p->slice_start = calloc(p->nslices + 1, sizeof *p->slice_start);
+        return CZ_SIM_FAIL(CZ_ENOMEM, "out of memory for %zu atoms", n);
+    }
+    /* Species are numbered by increasing Z so that the summation order, and so the bits of the
+     * potential, do not depend on the order of the input. */
+    nspec = 0;
+    for (int k = 1; k <= CZI_PARAM_ZMAX; k++)
+        if (spec_of[k] >= 0) {
+            spec_of[k] = (int)nspec;
+            p->spec_z[nspec++] = k;
+        }
+    for (size_t a = 0; a < n; a++) {
+        size_t s = (size_t)floor(xyz[a][2] / p->dz);
+        if (s >= p->nslices) s = p->nslices - 1;
+        key[a] = s * nspec + (size_t)spec_of[z[a]];
+        count[key[a] + 1]++;
+    }
+    for (size_t k = 0; k < nkey; k++) count[k + 1] += count[k];
+    for (size_t s = 0; s <= p->nslices; s++) p->slice_start[s] = count[s * nspec];
+    for (size_t a = 0; a < n; a++) {
+        size_t d = count[key[a]]++;
+        /* Wrap x and y into [0, L) and convert to pixel units. */
+        double x = xyz[a][0] - floor(xyz[a][0] / p->lx) * p->lx;
+        double y = xyz[a][1] - floor(xyz[a][1] / p->ly) * p->ly;
+        double u = x / p->dx, v = y / p->dy;
+        if (u >= (double)p->nx) u -= (double)p->nx;
+        if (v >= (double)p->ny) v -= (double)p->ny;
+        p->ax[d] = u;
+        p->ay[d] = v;
+        p->aspec[d] = (unsigned)spec_of[z[a]];
+    }
+    free(count);
+    free(key);
+    p->natoms = n;
+    p->nspec = nspec;
+    for (size_t s = 0; s < nspec; s++) fill_species_table(p, p->spec_z[s], p->ftab + s * p->nhalf);
+    return CZ_OK;
+}
+
+/* Add (sign = 1) or clear (sign = 0) the spreading weights of atoms [a0, a1) in p->real. */
+static void spread(cz_sim_plan *p, size_t a0, size_t a1, int add) {
+    size_t nx = p->nx, ny = p->ny;
+    float *g = p->real;
+    for (size_t a = a0; a < a1; a++) {
+        double u = p->ax[a], v = p->ay[a];
+        double fu = floor(u), fv = floor(v);
+        double tu = u - fu, tv = v - fv;
+        size_t iu = (size_t)fu, iv = (size_t)fv;
+        if (p->opts.spread == CZ_SIM_SPREAD_BSPLINE) {
+            /* Cubic B-spline weights at pixels floor(u) − 1 … floor(u) + 2. */
+            double wu[4], wv[4];
+            double su = 1 - tu, sv = 1 - tv;
+            wu[0] = su * su * su / 6;
+            wu[1] = (3 * tu * tu * tu - 6 * tu * tu + 4) / 6;
+            wu[2] = (-3 * tu * tu * tu + 3 * tu * tu + 3 * tu + 1) / 6;
+            wu[3] = tu * tu * tu / 6;
+            wv[0] = sv * sv * sv / 6;
+            wv[1] = (3 * tv * tv * tv - 6 * tv * tv + 4) / 6;
+            wv[2] = (-3 * tv * tv * tv + 3 * tv * tv + 3 * tv + 1) / 6;
+            wv[3] = tv * tv * tv / 6;
+            for (int b = 0; b < 4; b++) {
+                size_t row = ((iv + ny - 1 + (size_t)b) % ny) * nx;
+                for (int c = 0; c < 4; c++) {
+                    size_t col = (iu + nx - 1 + (size_t)c) % nx;
+                    if (add)
+                        g[row + col] += (float)(wu[c] * wv[b]);
+                    else
+                        g[row + col] = 0.0f;
+                }
+            }
+        } else {
+            double wu[2] = {1 - tu, tu}, wv[2] = {1 - tv, tv};
+            for (int b = 0; b < 2; b++) {
+                size_t row = ((iv + (size_t)b) % ny) * nx;
+                for (int c = 0; c < 2; c++) {
+                    size_t col = (iu + (size_t)c) % nx;
+                    if (add)
+                        g[row + col] += (float)(wu[c] * wv[b]);
+                    else
+                        g[row + col] = 0.0f;
+                }
+            }
+        }
+    }
+}
+
+/* Projected potential of slice s into p->vbuf; returns 0 (vbuf untouched) for an empty slice. */
+static int slice_potential(cz_sim_plan *p, size_t s) {
+    size_t a1 = p->slice_start[s + 1];
+    size_t a = p->slice_start[s];
+    if (a == a1) return 0;
+    const czi_fft *f = &p->fft;
+    size_t nxh = p->nxh, ny = p->ny;
+    int nt = p->nthreads, first = 1;
+    while (a < a1) {
+        unsigned sp = p->aspec[a];
+        size_t e = a;
+        while (e < a1 && p->aspec[e] == sp) e++;
+        int last = e == a1;
+        spread(p, a, e, 1);
+        size_t nb = czi_batch_nblocks(&f->rrow_f);
+        CZI_OMP_FOR(nt)
+        for (size_t b = 0; b < nb; b++) czi_batch_r2c(&f->rrow_f, b, p->real, p->g);
+        spread(p, a, e, 0);
+        const float *tab = p->ftab + (size_t)sp * p->nhalf;
+        fftwf_complex *g = p->g, *w = p->w;
+        nb = czi_batch_nblocks(&f->hcol_f);
+        CZI_OMP_FOR(nt)
+        for (size_t b = 0; b < nb; b++) {
+            czi_batch_c2c(&f->hcol_f, b, g);
+            size_t c0 = b * CZI_FFT_BLOCK, c1 = c0 + CZI_FFT_BLOCK < nxh ? c0 + CZI_FFT_BLOCK : nxh;
+            for (size_t j = 0; j < ny; j++) {
+                for (size_t i = j * nxh + c0; i < j * nxh + c1; i++) {
+                    float re = tab[i] * g[i][0], im = tab[i] * g[i][1];
+                    if (first) {
+                        w[i][0] = re;
+                        w[i][1] = im;
+                    } else {
+                        w[i][0] += re;
+                        w[i][1] += im;
+                    }
+                }
+            }
+            if (last) czi_batch_c2c(&f->hcol_b, b, w);
+        }
+        first = 0;
+        a = e;
+    }
+    size_t nb = czi_batch_nblocks(&f->rrow_b);
+    CZI_OMP_FOR(nt)
+    for (size_t b = 0; b < nb; b++) czi_batch_c2r(&f->rrow_b, b, p->w, p->vbuf);
+    return 1;
+}
+
+cz_status cz_sim_potential(cz_sim_plan *p, size_t slice, double v[], size_t len) {
+    if (!p || !v) return CZ_SIM_FAIL(CZ_EINVAL, "plan and v must not be NULL");
+    if (slice >= p->nslices)
+        return CZ_SIM_FAIL(CZ_EINVAL, "slice %zu out of range (nslices = %zu)", slice, p->nslices);
+    if (len < p->npix)
+        return CZ_SIM_FAIL(CZ_ERANGE, "buffer holds %zu values, %zu needed", len, p->npix);
+    if (!slice_potential(p, slice)) {
+        memset(v, 0, p->npix * sizeof *v);
+        return CZ_OK;
+    }
+    for (size_t i = 0; i < p->npix; i++) v[i] = p->vbuf[i];
+    return CZ_OK;
+}
+
+/* Multiply block rows/columns of `data` by a complex table (column block b). */
+static void cols_multiply(const cz_sim_plan *p, size_t b, fftwf_complex *data,
+                          fftwf_complex *tab) {
+    size_t c0 = b * CZI_FFT_BLOCK, c1 = c0 + CZI_FFT_BLOCK < p->nx ? c0 + CZI_FFT_BLOCK : p->nx;
+    for (size_t j = 0; j < p->ny; j++)
+        for (size_t i = j * p->nx + c0; i < j * p->nx + c1; i++) {
+            float re = data[i][0] * tab[i][0] - data[i][1] * tab[i][1];
+            float im = data[i][0] * tab[i][1] + data[i][1] * tab[i][0];
+            data[i][0] = re;
+            data[i][1] = im;
+        }
+}
+
+/* The slice loop on p->psi (real space in, real space out). */
+static void multislice(cz_sim_plan *p, size_t first, size_t count) {
+    const czi_fft *f = &p->fft;
+    size_t nx = p->nx, ny = p->ny;
+    int nt = p->nthreads;
+    size_t nrow = czi_batch_nblocks(&f->row_f), ncol = czi_batch_nblocks(&f->col_f);
+    fftwf_complex *psi = p->psi, *t = p->t;
+    int psi_rows_done = 0; /* psi is row-transformed (waiting for its inverse row pass) */
+    for (size_t s = first; s < first + count; s++) {
+        int has = slice_potential(p, s);
+        if (has) {
+            const float *v = p->vbuf;
+            const float *aa = p->aa;
+            float sigma = (float)p->sigma;
+            /* t = exp(iσV), then its forward row pass. */
+            CZI_OMP_FOR(nt)
+            for (size_t b = 0; b < nrow; b++) {
+                size_t r0 = b * CZI_FFT_BLOCK, r1 = r0 + CZI_FFT_BLOCK < ny ? r0 + CZI_FFT_BLOCK : ny;
+                for (size_t i = r0 * nx; i < r1 * nx; i++) {
+                    float sn, cs;
+                    czi_sincosf(sigma * v[i], &sn, &cs);
+                    t[i][0] = cs;
+                    t[i][1] = sn;
+                }
+                czi_batch_c2c(&f->row_f, b, t);
+            }
+            /* Column pass: band-limit t with A (1/N included). */
+            CZI_OMP_FOR(nt)
+            for (size_t b = 0; b < ncol; b++) {
+                czi_batch_c2c(&f->col_f, b, t);
+                size_t c0 = b * CZI_FFT_BLOCK, c1 = c0 + CZI_FFT_BLOCK < nx ? c0 + CZI_FFT_BLOCK : nx;
+                for (size_t j = 0; j < ny; j++)
+                    for (size_t i = j * nx + c0; i < j * nx + c1; i++) {
+                        t[i][0] *= aa[i];
+                        t[i][1] *= aa[i];
+                    }
+                czi_batch_c2c(&f->col_b, b, t);
+            }
+        }
+        /* Row pass: finish the previous slice's propagation, transmit, start this one's. */
+        CZI_OMP_FOR(nt)
+        for (size_t b = 0; b < nrow; b++) {
+            if (psi_rows_done) czi_batch_c2c(&f->row_b, b, psi);
+            if (has) {
+                czi_batch_c2c(&f->row_b, b, t);
+                size_t r0 = b * CZI_FFT_BLOCK, r1 = r0 + CZI_FFT_BLOCK < ny ? r0 + CZI_FFT_BLOCK : ny;
+                for (size_t i = r0 * nx; i < r1 * nx; i++) {
+                    float re = psi[i][0] * t[i][0] - psi[i][1] * t[i][1];
+                    float im = psi[i][0] * t[i][1] + psi[i][1] * t[i][0];
+                    psi[i][0] = re;
+                    psi[i][1] = im;
+                }
+            }
+            czi_batch_c2c(&f->row_f, b, psi);
+        }
+        fftwf_complex *prop = (s == p->nslices - 1) ? p->prop_last : p->prop;
+        CZI_OMP_FOR(nt)
+        for (size_t b = 0; b < ncol; b++) {
+            czi_batch_c2c(&f->col_f, b, psi);
+            cols_multiply(p, b, psi, prop);
+            czi_batch_c2c(&f->col_b, b, psi);
+        }
+        psi_rows_done = 1;
+    }
+    if (psi_rows_done) {
+        CZI_OMP_FOR(nt)
+        for (size_t b = 0; b < nrow; b++) czi_batch_c2c(&f->row_b, b, psi);
+    }
+}
+
+cz_status cz_sim_propagate(cz_sim_plan *p, size_t first, size_t count, float wave[], size_t len) {
+    if (!p || !wave) return CZ_SIM_FAIL(CZ_EINVAL, "plan and wave must not be NULL");
+    if (first > p->nslices || count > p->nslices - first)
+        return CZ_SIM_FAIL(CZ_EINVAL, "slices [%zu, %zu) out of range (nslices = %zu)", first,
+                           first + count, p->nslices);
+    if (len < 2 * p->npix)
+        return CZ_SIM_FAIL(CZ_ERANGE, "wave holds %zu floats, %zu needed", len, 2 * p->npix);
+    memcpy(p->psi, wave, p->npix * sizeof *p->psi);
+    multislice(p, first, count);
+    memcpy(wave, p->psi, p->npix * sizeof *p->psi);
+    return CZ_OK;
+}
+
+cz_status cz_sim_run(cz_sim_plan *p, float wave[], size_t len) {
+    if (!p || !wave) return CZ_SIM_FAIL(CZ_EINVAL, "plan and wave must not be NULL");
+    if (len < 2 * p->npix)
+        return CZ_SIM_FAIL(CZ_ERANGE, "wave holds %zu floats, %zu needed", len, 2 * p->npix);
+    for (size_t i = 0; i < p->npix; i++) {
+        p->psi[i][0] = 1.0f;
+        p->psi[i][1] = 0.0f;
+    }
+    multislice(p, 0, p->nslices);
+    memcpy(wave, p->psi, p->npix * sizeof *p->psi);
+    return CZ_OK;
+}

@@ -1,0 +1,111 @@
+/* plan.h — the cz_sim_plan structure, shared by plan.c and imaging.c (private). */
+#ifndef CZ_SIM_PLAN_H
+#define CZ_SIM_PLAN_H
+
+#include <math.h>
+
+#include "cz/cz_sim.h"
+#include "fft.h"
+
+#ifdef _OPENMP
+#define CZI_PRAGMA(x) _Pragma(#x)
+/* Parallel loop over independent blocks; schedule(static) keeps the work split fixed. */
+#define CZI_OMP_FOR(nt) CZI_PRAGMA(omp parallel for num_threads(nt) schedule(static))
+#else
+#define CZI_OMP_FOR(nt)
+/* Single-precision sin and cos for the transmission function exp(iσV), where |σV| stays far below
+ * 1e4 rad for any physical potential: Cody–Waite reduction by π/2 with a three-part float split
+ * and minimax polynomials on [−π/4, π/4] (the coefficients of Cephes' sinf/cosf, S. Moshier).
+ * Absolute error about 1e-7 for |x| < 1e4. Branch-free so that the pixel loop vectorises. */
+static inline void czi_sincosf(float x, float *s, float *c) {
+    const float P1 = 1.5703125f, P2 = 4.837512969970703125e-4f, P3 = 7.54978995489188216e-8f;
+    /* Round to nearest by adding and subtracting 1.5·2^23 (exact for |x·2/π| < 2^22), which,
+     * unlike floorf, vectorises on every x86-64. */
+    float n = (x * 0.636619772367581343f + 12582912.0f) - 12582912.0f;
+    float r = ((x - n * P1) - n * P2) - n * P3;
+    float r2 = r * r;
+    float sp = r + r * r2 * (-1.6666654611e-1f + r2 * (8.3321608736e-3f + r2 * -1.9515295891e-4f));
+    float cp = 1.0f - 0.5f * r2 +
+               r2 * r2 * (4.166664568298827e-2f + r2 * (-1.388731625493765e-3f +
+                                                        r2 * 2.443315711809948e-5f));
+    int q = (int)n & 3;
+    float s0 = (q & 1) ? cp : sp, c0 = (q & 1) ? sp : cp;
+    *s = (q & 2) ? -s0 : s0;
+    *c = ((q + 1) & 2) ? -c0 : c0;
+}
+
+#endif
+
+struct cz_sim_plan {
+    cz_sim_opts opts;
+    size_t nx, ny, nxh, npix, nhalf; /* grid; nxh = nx/2 + 1; nhalf = ny·nxh */
+    double lx, ly, lz, dx, dy;       /* cell lengths and pixel size, Å */
+    size_t nslices;
+    double dz, dz_last;              /* nominal and last slice thickness, Å */
+    double lambda, sigma, kcut;      /* Å, rad/(V·Å), 1/Å */
+    int nthreads;
+    czi_fft fft;
+    fftwf_complex *psi, *t;          /* [ny][nx] wave and transmission function */
+    fftwf_complex *g, *w;            /* [ny][nxh] one species' spectrum; accumulated potential */
+    float *real, *vbuf;              /* [ny][nx] spread atoms; potential of the current slice */
+    fftwf_complex *prop, *prop_last; /* [ny][nx] P·A/N for dz and dz_last (prop_last may = prop) */
+    float *aa;                       /* [ny][nx] A/N, antialias aperture for t */
+    /* Atoms, sorted by (slice, species); positions in pixel units. */
+    size_t natoms, nspec;
+    double *ax, *ay;
+    unsigned *aspec;
+    size_t *slice_start;             /* [nslices + 1] */
+    int *spec_z;                     /* [nspec] */
+    float *ftab;                     /* [nspec][ny][nxh] F(k)·correction/(N dx dy) */
+};
+
+/* Spatial frequency (cycles per length L) of FFT index i of n. */
+static inline double czi_freq(size_t i, size_t n, double l) {
+    return (i < (n + 1) / 2 ? (double)i : (double)i - (double)n) / l;
+}
+
+/* sin and cos of x with Cody–Waite reduction by π/2 (the three-part split of fdlibm) and Taylor
+ * polynomials on [−π/4, π/4]: error about 1e-11 for |x| < 1e6, where n·P1 stays exact. Beyond
+ * that libm is used. Branch-light so that pixel loops vectorise. */
+static inline void czi_sincos(double x, double *s, double *c) {
+    if (!(fabs(x) < 1e6)) {
+        *s = sin(x);
+        *c = cos(x);
+        return;
+    }
+    const double P1 = 1.57079632673412561417e+00, P2 = 6.07710050630396597660e-11,
+                 P3 = 2.02226624879595063154e-21;
+    double n = floor(x * 0.63661977236758134308 + 0.5);
+    double r = ((x - n * P1) - n * P2) - n * P3;
+    double r2 = r * r;
+    double sp = r + r * r2 * (-1.0 / 6 + r2 * (1.0 / 120 + r2 * (-1.0 / 5040 +
+                r2 * (1.0 / 362880 + r2 * (-1.0 / 39916800)))));
+    double cp = 1.0 + r2 * (-0.5 + r2 * (1.0 / 24 + r2 * (-1.0 / 720 + r2 * (1.0 / 40320 +
+                r2 * (-1.0 / 3628800 + r2 * (1.0 / 479001600))))));
+    long q = (long)n & 3;
+    *s = q == 0 ? sp : q == 1 ? cp : q == 2 ? -sp : -cp;
+    *c = q == 0 ? cp : q == 1 ? -sp : q == 2 ? -cp : sp;
+}
+
+/* Single-precision sin and cos for the transmission function exp(iσV), where |σV| stays far below
+ * 1e4 rad for any physical potential: Cody–Waite reduction by π/2 with a three-part float split
+ * and minimax polynomials on [−π/4, π/4] (the coefficients of Cephes' sinf/cosf, S. Moshier).
+ * Absolute error about 1e-7 for |x| < 1e4. Branch-free so that the pixel loop vectorises. */
+static inline void czi_sincosf(float x, float *s, float *c) {
+    const float P1 = 1.5703125f, P2 = 4.837512969970703125e-4f, P3 = 7.54978995489188216e-8f;
+    /* Round to nearest by adding and subtracting 1.5·2^23 (exact for |x·2/π| < 2^22), which,
+     * unlike floorf, vectorises on every x86-64. */
+    float n = (x * 0.636619772367581343f + 12582912.0f) - 12582912.0f;
+    float r = ((x - n * P1) - n * P2) - n * P3;
+    float r2 = r * r;
+    float sp = r + r * r2 * (-1.6666654611e-1f + r2 * (8.3321608736e-3f + r2 * -1.9515295891e-4f));
+    float cp = 1.0f - 0.5f * r2 +
+               r2 * r2 * (4.166664568298827e-2f + r2 * (-1.388731625493765e-3f +
+                                                        r2 * 2.443315711809948e-5f));
+    int q = (int)n & 3;
+    float s0 = (q & 1) ? cp : sp, c0 = (q & 1) ? sp : cp;
+    *s = (q & 2) ? -s0 : s0;
+    *c = ((q + 1) & 2) ? -c0 : c0;
+}
+
+#endif
