@@ -1,0 +1,2 @@
+/* placeholder: being written (issue 4) */
+typedef int czi_sim_placeholder_phonons;
