@@ -5,6 +5,8 @@
  * line, which is what the error messages print. */
 #include "cz/cz_spec.h"
 
+#include "cz/cz_substrate.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 #include "cz/cz_io.h"
 #include "cz/cz_lattice.h"
 #include "cz/cz_particles.h"
+#include "cz/cz_placement.h"
 #include "cz/cz_rng.h"
 #include "cz/cz_scene.h"
 #include "cz/cz_transform.h"
@@ -237,6 +240,14 @@ typedef struct {
     double cell[3][3]; /* the scene cell (zero without one) */
     int pbc[3];
     int has_cell;
+    /* Objects built so far: priority by object id (for clash removal) and, for substrates,
+     * the height of their top surface by name (for rest_on). */
+    int prio[4096];
+    struct {
+        const char *name;
+        double top;
+    } surf[64];
+    size_t nsurf;
 } ctx;
 
 /* Path segments: ".key" or "[i]"; the leading dot is dropped for display. */
@@ -883,6 +894,23 @@ static cz_status class_from_name(ctx *c, const snode *n, int *cls) {
     return bad(c, n, "unknown class \"%s\" (particle, substrate, ligand, none)", w);
 }
 
+/* Remember an object's priority under the object id it will get (first scene index + 1). */
+static cz_status note_object(ctx *c, const snode *m, const cz_scene *scene, long prio) {
+    size_t id = cz_scene_count(scene) + 1;
+    if (id >= sizeof c->prio / sizeof c->prio[0]) return bad(c, m, "too many objects (at most 4095)");
+    c->prio[id] = (int)prio;
+    return CZ_OK;
+}
+
+/* A named object's top surface, for other objects to rest on. */
+static void note_surface(ctx *c, const snode *m, double top) {
+    const snode *nm = map_get(m, "name");
+    if (!nm || nm->kind != N_SCALAR || c->nsurf >= sizeof c->surf / sizeof c->surf[0]) return;
+    c->surf[c->nsurf].name = nm->text;
+    c->surf[c->nsurf].top = top;
+    c->nsurf++;
+}
+
 /* The amorphous block's composition and minimum distances. */
 static cz_status build_amorphous_opts(ctx *c, const snode *m, cz_amorphous_opts *ao) {
     static const char *const keys[] = {"elements", "density", "number_density", "d_min",
@@ -1062,6 +1090,8 @@ static cz_status build_amorphous_object(ctx *c, const snode *m, cz_scene *scene)
     FIELD(c, m, "priority", 0, get_int(c, node, -1000000, 1000000, &prio));
     FIELD(c, m, "class", 0, class_from_name(c, node, &oo.class_id));
     oo.priority = (int)prio;
+    if ((s = note_object(c, m, scene, prio)) != CZ_OK) return s;
+    note_surface(c, m, origin[2] + edges[2][2]);
     /* The block's own seed: from the scene seed and this object's path. */
     size_t o = path_push(c, ".amorphous");
     ao.seed = cz_rng_u64(c->seed, field_stream(c), 0);
@@ -1310,11 +1340,188 @@ static cz_status build_defects(ctx *c, const snode *m, const cz_lattice *lat, co
     return CZ_OK;
 }
 
+/* A crystalline slab matched to the scene cell. */
+static cz_status build_substrate_object(ctx *c, const snode *m, cz_scene *scene) {
+    static const char *const keys[] = {"name", "substrate", "lattice", "priority", "class", NULL};
+    cz_status s = check_keys(c, m, keys, "a substrate object");
+    if (s != CZ_OK) return s;
+    const snode *sn = map_get(m, "substrate");
+    static const char *const k2[] = {"mos2", "graphene", "slab", "top", "max_strain", NULL};
+    size_t o = path_push(c, ".substrate");
+    if (!c->has_cell || fabs(c->cell[0][2]) > 1e-12 || fabs(c->cell[1][2]) > 1e-12 ||
+        fabs(c->cell[2][0]) > 1e-12 || fabs(c->cell[2][1]) > 1e-12) {
+        s = bad(c, sn, "a substrate needs a scene cell with a, b in the xy plane and c along z");
+        path_pop(c, o);
+        return s;
+    }
+    s = check_keys(c, sn, k2, "a substrate");
+    int nkinds = (map_get(sn, "mos2") != NULL) + (map_get(sn, "graphene") != NULL) +
+                 (map_get(sn, "slab") != NULL);
+    if (s == CZ_OK && nkinds != 1) s = bad(c, sn, "give exactly one of mos2, graphene, slab");
+    cz_slab_opts so;
+    cz_slab_opts_default(&so);
+    so.lateral = CZ_SLAB_MATCH;
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < 2; k++) so.target[i][k] = c->cell[i][k];
+    so.cell_height = c->cell[2][2];
+    so.z_top = NAN;
+    if (s == CZ_OK && map_get(sn, "top")) {
+        size_t o2 = path_push(c, ".top");
+        s = get_number_in(c, map_get(sn, "top"), 0, c->cell[2][2], 0, &so.z_top);
+        path_pop(c, o2);
+    }
+    if (s == CZ_OK && map_get(sn, "max_strain")) {
+        size_t o2 = path_push(c, ".max_strain");
+        s = get_number_in(c, map_get(sn, "max_strain"), 0, 0.5, 0, &so.max_strain);
+        path_pop(c, o2);
+    }
+    cz_slab *slab = NULL;
+    cz_lattice *lat = NULL;
+    if (s == CZ_OK && !map_get(sn, "slab")) {
+        int mos2 = map_get(sn, "mos2") != NULL;
+        const snode *kn = mos2 ? map_get(sn, "mos2") : map_get(sn, "graphene");
+        static const char *const k3[] = {"layers", NULL};
+        long layers = 1;
+        size_t o2 = path_push(c, mos2 ? ".mos2" : ".graphene");
+        s = check_keys(c, kn, k3, "layers");
+        if (s == CZ_OK && map_get(kn, "layers")) {
+            size_t o3 = path_push(c, ".layers");
+            s = get_int(c, map_get(kn, "layers"), 1, 1000, &layers);
+            path_pop(c, o3);
+        }
+        if (s == CZ_OK && map_get(m, "lattice"))
+            s = bad(c, map_get(m, "lattice"), "named substrates bring their own lattice");
+        if (s == CZ_OK) {
+            s = mos2 ? cz_slab_mos2((size_t)layers, &so, &slab) : cz_slab_graphene((size_t)layers, &so, &slab);
+            if (s != CZ_OK) s = bad(c, kn, "%s", cz_last_error());
+        }
+        path_pop(c, o2);
+    } else if (s == CZ_OK) {
+        const snode *kn = map_get(sn, "slab");
+        static const char *const k3[] = {"hkl", "planes", "thickness", "termination", "inplane",
+                                         NULL};
+        size_t o2 = path_push(c, ".slab");
+        s = check_keys(c, kn, k3, "a slab");
+        if (s == CZ_OK && !map_get(m, "lattice")) s = bad(c, kn, "a slab needs the object's lattice");
+        if (s == CZ_OK && map_get(kn, "planes") && map_get(kn, "thickness"))
+            s = bad(c, kn, "give planes or thickness, not both");
+        long v = 0;
+        if (s == CZ_OK && map_get(kn, "hkl")) {
+            size_t o3 = path_push(c, ".hkl");
+            s = get_hkl(c, map_get(kn, "hkl"), so.hkl);
+            path_pop(c, o3);
+        }
+        if (s == CZ_OK && map_get(kn, "planes")) {
+            size_t o3 = path_push(c, ".planes");
+            s = get_int(c, map_get(kn, "planes"), 1, 100000, &v);
+            so.nplanes = (size_t)v;
+            path_pop(c, o3);
+        }
+        if (s == CZ_OK && map_get(kn, "thickness")) {
+            size_t o3 = path_push(c, ".thickness");
+            s = get_number_in(c, map_get(kn, "thickness"), 0, INFINITY, 1, &so.thickness);
+            so.nplanes = 0;
+            path_pop(c, o3);
+        }
+        if (s == CZ_OK && map_get(kn, "termination")) {
+            size_t o3 = path_push(c, ".termination");
+            s = get_int(c, map_get(kn, "termination"), -1, 1000, &v);
+            so.termination = (int)v;
+            path_pop(c, o3);
+        }
+        if (s == CZ_OK && map_get(kn, "inplane")) {
+            size_t o3 = path_push(c, ".inplane");
+            s = get_number(c, map_get(kn, "inplane"), &so.inplane_deg);
+            path_pop(c, o3);
+        }
+        path_pop(c, o2);
+        if (s == CZ_OK) {
+            /* The lattice is the object's, not the substrate's: path objects[i].lattice. */
+            path_pop(c, o);
+            size_t o3 = path_push(c, ".lattice");
+            s = build_lattice(c, map_get(m, "lattice"), &lat);
+            path_pop(c, o3);
+            o = path_push(c, ".substrate");
+        }
+        if (s == CZ_OK && cz_slab_create(lat, &so, &slab) != CZ_OK) {
+            o2 = path_push(c, ".slab");
+            s = bad(c, kn, "%s", cz_last_error());
+            path_pop(c, o2);
+        }
+    }
+    path_pop(c, o);
+    cz_object_opts oo;
+    cz_object_opts_default(&oo);
+    oo.class_id = CZ_CLASS_SUBSTRATE;
+    long prio = 0;
+    if (s == CZ_OK && map_get(m, "priority")) {
+        o = path_push(c, ".priority");
+        s = get_int(c, map_get(m, "priority"), -1000000, 1000000, &prio);
+        path_pop(c, o);
+    }
+    if (s == CZ_OK && map_get(m, "class")) {
+        o = path_push(c, ".class");
+        s = class_from_name(c, map_get(m, "class"), &oo.class_id);
+        path_pop(c, o);
+    }
+    oo.priority = (int)prio;
+    if (s == CZ_OK) s = note_object(c, m, scene, prio);
+    if (s == CZ_OK) {
+        note_surface(c, m, slab->z_top);
+        s = cz_slab_add_to_scene(scene, slab, &oo, NULL);
+    }
+    cz_slab_destroy(slab);
+    cz_lattice_destroy(lat);
+    return s;
+}
+
+/* rest_on: {surface: height or the name of an earlier object, depth: Å, depth_fraction: f}.
+ * Returns the z shift that sets the turned particle down: its lowest point at
+ * surface − depth − f·extent. `region` is in the particle frame; `turn` turns it. */
+static cz_status rest_shift(ctx *c, const snode *m, const cz_volume *region,
+                            const cz_transform *turn, double *dz) {
+    static const char *const keys[] = {"surface", "depth", "depth_fraction", NULL};
+    cz_status s = check_keys(c, m, keys, "rest_on");
+    if (s != CZ_OK) return s;
+    const snode *sf = map_get(m, "surface");
+    if (!sf) return bad(c, m, "missing required key \"surface\"");
+    double surface = NAN, depth = 0, frac = 0;
+    if (sf->kind == N_SCALAR && !sf->quoted) {
+        char *end;
+        double v = strtod(sf->text, &end);
+        if (end != sf->text && *end == '\0') surface = v;
+    }
+    if (isnan(surface)) {
+        size_t o = path_push(c, ".surface");
+        if (sf->kind != N_SCALAR) {
+            s = bad(c, sf, "must be a height (Å) or an object name");
+        } else {
+            for (size_t i = 0; i < c->nsurf; i++)
+                if (strcmp(c->surf[i].name, sf->text) == 0) surface = c->surf[i].top;
+            if (isnan(surface))
+                s = bad(c, sf, "no earlier substrate or amorphous object named \"%s\"", sf->text);
+        }
+        path_pop(c, o);
+        if (s != CZ_OK) return s;
+    }
+    FIELD(c, m, "depth", 0, get_number(c, node, &depth));
+    FIELD(c, m, "depth_fraction", 0, get_number_in(c, node, 0, 1, 0, &frac));
+    cz_volume *t = NULL;
+    if ((s = cz_volume_transform(region, turn, &t)) != CZ_OK) return s;
+    const double up[3] = {0, 0, 1}, down[3] = {0, 0, -1};
+    double hi = cz_volume_support(t, up), lo = -cz_volume_support(t, down);
+    cz_volume_destroy(t);
+    if (!isfinite(hi) || !isfinite(lo)) return bad(c, m, "the particle is unbounded along z");
+    *dz = surface - depth - frac * (hi - lo) - lo;
+    return CZ_OK;
+}
+
 static cz_status build_object(ctx *c, const snode *m, cz_scene *scene) {
     if (m->kind == N_MAP && map_get(m, "amorphous")) return build_amorphous_object(c, m, scene);
+    if (m->kind == N_MAP && map_get(m, "substrate")) return build_substrate_object(c, m, scene);
     static const char *const keys[] = {"name", "lattice", "shape", "particle", "defects",
                                        "position", "orientation", "priority", "class",
-                                       "amorphous", NULL};
+                                       "amorphous", "substrate", "rest_on", NULL};
     cz_status s = check_keys(c, m, keys, "an object");
     if (s != CZ_OK) return s;
     const snode *ln = map_get(m, "lattice"), *sn = map_get(m, "shape"), *pn_ = map_get(m, "particle"),
@@ -1352,9 +1559,11 @@ static cz_status build_object(ctx *c, const snode *m, cz_scene *scene) {
     }
     const snode *pn = map_get(m, "position"), *prn = map_get(m, "priority"),
                 *cn = map_get(m, "class");
+    const snode *rn = map_get(m, "rest_on");
     if (s == CZ_OK && pn) {
         o = path_push(c, ".position");
-        s = get_vector(c, pn, 3, pos);
+        /* Resting particles take their height from the surface: x, y only. */
+        s = rn ? get_vector(c, pn, 2, pos) : get_vector(c, pn, 3, pos);
         path_pop(c, o);
     }
     if (s == CZ_OK && prn) {
@@ -1373,9 +1582,32 @@ static cz_status build_object(ctx *c, const snode *m, cz_scene *scene) {
     if (part)
         for (int k = 0; k < 3; k++) mc[k] = -part->center[k];
     cz_transform_translation(mc, &center);
-    cz_transform_translation(pos, &move);
     cz_transform_compose(&center, &rot, &both);
+    if (s == CZ_OK && rn) {
+        /* The particle's region: the shape, or the union of its grains. */
+        cz_volume *region = NULL;
+        if (vol) {
+            s = cz_volume_copy(vol, &region);
+        } else {
+            for (size_t g = 0; s == CZ_OK && g < part->ngrains; g++) {
+                cz_volume *u = NULL;
+                if (!region) {
+                    s = cz_volume_copy(part->grains[g].volume, &region);
+                } else {
+                    s = cz_volume_union(region, part->grains[g].volume, &u);
+                    cz_volume_destroy(region);
+                    region = u;
+                }
+            }
+        }
+        o = path_push(c, ".rest_on");
+        if (s == CZ_OK) s = rest_shift(c, rn, region, &both, &pos[2]);
+        path_pop(c, o);
+        cz_volume_destroy(region);
+    }
+    cz_transform_translation(pos, &move);
     cz_transform_compose(&both, &move, &both);
+    if (s == CZ_OK) s = note_object(c, m, scene, prio);
     /* Defects split one crystal region: a shape, or a single-grain (Wulff) particle. */
     cz_defect_plane planes[CZ_DEFECTS_MAX_PLANES];
     size_t nplanes = 0;
@@ -1446,7 +1678,7 @@ cz_status cz_spec_build(const cz_spec *spec, const cz_spec_build_opts *opts, cz_
     c.spec = spec;
     const snode *root = spec->root;
     static const char *const keys[] = {"seed", "cell", "pbc", "vacuum", "max_atoms", "objects",
-                                       NULL};
+                                       "clash_distance", NULL};
     cz_status s = check_keys(&c, root, keys, "a scene spec");
     if (s != CZ_OK) return s;
     long seed = 0, cap = 0;
@@ -1493,6 +1725,8 @@ cz_status cz_spec_build(const cz_spec *spec, const cz_spec_build_opts *opts, cz_
         if (s != CZ_OK) return s;
     }
     FIELD(&c, root, "vacuum", 0, get_number_in(&c, node, 0, INFINITY, 0, &vacuum));
+    double clash = 0;
+    FIELD(&c, root, "clash_distance", 0, get_number_in(&c, node, 0, 10, 0, &clash));
     const snode *objs = map_get(root, "objects");
     if (!objs) return bad(&c, root, "missing required key \"objects\"");
     if (objs->kind != N_SEQ || objs->n == 0)
@@ -1519,6 +1753,17 @@ cz_status cz_spec_build(const cz_spec *spec, const cz_spec_build_opts *opts, cz_
         po.max_atoms = bo.max_atoms;
         po.nthreads = bo.nthreads;
         s = cz_scene_populate(scene, &po, &atoms);
+        if (s == CZ_OK && clash > 0) {
+            /* No two atoms of different objects closer than clash_distance; priorities
+             * decide, ties go to the earlier object, as for overlaps. */
+            cz_clash_opts co;
+            cz_clash_opts_default(&co);
+            co.distance = clash;
+            co.priority = c.prio;
+            co.npriority = cz_scene_count(scene) + 1;
+            co.nthreads = bo.nthreads;
+            s = cz_atoms_remove_clashes(atoms, &co, NULL);
+        }
         if (s == CZ_OK && atoms->n == 0) {
             s = bad(&c, objs, "the scene holds no atoms");
         } else if (s == CZ_OK && !has_cell) {

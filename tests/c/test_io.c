@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "cz/cz_elements.h"
 #include "cz/cz_error.h"
 #include "cz/cz_io.h"
+#include "cz/cz_rng.h"
 #include "cz_test.h"
 
 /* AddressSanitizer reserves terabytes of address space, so the out-of-memory tests, which
@@ -1227,9 +1229,57 @@ static void test_out_of_memory(void) {
 }
 #endif
 
+/* The extxyz writer formats coordinates by hand; every number must be exactly what
+ * printf("%17.10f") writes, including values next to a rounding boundary of the 10th decimal
+ * and negative values that round to zero. */
+static void test_extxyz_number_format(void) {
+    cz_atoms *a = NULL;
+    cz_atoms_create(0, &a);
+    size_t n = 0;
+    for (uint64_t i = 0; i < 60000; i++) {
+        double x[3];
+        for (int k = 0; k < 3; k++) {
+            double u = cz_rng_uniform(77, (uint64_t)k, i);
+            switch ((i + (uint64_t)k) % 4) {
+                case 0: x[k] = (u - 0.5) * 2e4; break;                 /* ordinary */
+                case 1: x[k] = (double)(long)(u * 1e6) * 1e-10 + 0.5e-10; break; /* near a tie */
+                case 2: x[k] = -(u * 1e-11); break;                    /* rounds to −0 */
+                default: x[k] = (u - 0.5) * 1.9e8; break;              /* beyond 1e8: printf */
+            }
+        }
+        cz_atoms_push(a, x, 1 + (int)(i % 90), 0, 0, 0);
+        n++;
+    }
+    char path[512];
+    snprintf(path, sizeof path, "%s/format_check.xyz", cz_test_tmpdir());
+    CZ_CHECK(cz_atoms_write(path, a, NULL) == CZ_OK, "%s", cz_last_error());
+    FILE *f = fopen(path, "r");
+    char line[256], want[64];
+    size_t bad = 0, seen = 0;
+    if (f && fgets(line, sizeof line, f) && fgets(line, sizeof line, f)) {
+        for (size_t i = 0; i < n && fgets(line, sizeof line, f); i++, seen++) {
+            char *save = NULL, *tok = strtok_r(line, " \n", &save); /* species */
+            for (int k = 0; k < 3; k++) {
+                tok = strtok_r(NULL, " \n", &save);
+                snprintf(want, sizeof want, "%.10f", a->xyz[i][k]);
+                if (!tok || strcmp(tok, want) != 0) {
+                    if (!bad) printf("  first mismatch: line %zu col %d: %s vs %s\n", i, k, tok ? tok : "(none)", want);
+                    bad++;
+                }
+            }
+        }
+    }
+    if (f) fclose(f);
+    CZ_CHECK(seen == n && bad == 0, "%zu of %zu lines read, %zu numbers differ from printf", seen,
+             n, bad);
+    remove(path);
+    cz_atoms_destroy(a);
+}
+
 int main(void) {
     test_opts_and_formats();
     test_extxyz_roundtrip();
+    test_extxyz_number_format();
     test_extxyz_foreign();
     test_extxyz_malformed();
     test_prismatic();

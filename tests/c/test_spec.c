@@ -323,10 +323,73 @@ static void test_particles_and_defects(void) {
                  4, "objects[0].defects: give planes, or twins/faults");
 }
 
+/* A MoS2 bilayer matched to the cell, a particle resting on it, clash removal. */
+static void test_substrate_rest_clash(void) {
+    const char *y = "cell: [31.6, 32.83987, 40]\n"   /* 10 a × 6 √3 a: commensurate */
+                    "pbc: [true, true, false]\n"
+                    "clash_distance: 2.6\n"
+                    "objects:\n"
+                    "  - name: mos2\n"
+                    "    substrate: {mos2: {layers: 2}, top: 14}\n"
+                    "  - name: particle\n"
+                    "    lattice: {prototype: fcc, elements: Au, a: 4.08}\n"
+                    "    shape: {sphere: {radius: 7}}\n"
+                    "    orientation: random\n"
+                    "    position: [15, 16]\n"
+                    "    rest_on: {surface: mos2, depth: -2.5}\n"
+                    "    priority: 1\n";
+    cz_atoms *a = build(y, 4, 1);
+    if (!a) return;
+    size_t nmo = 0, ns = 0, nau = 0;
+    double top_s = -INFINITY, low_au = INFINITY;
+    for (size_t i = 0; i < a->n; i++) {
+        if (a->z[i] == 42) nmo++;
+        if (a->z[i] == 16) {
+            ns++;
+            top_s = fmax(top_s, a->xyz[i][2]);
+        }
+        if (a->z[i] == 79) {
+            nau++;
+            low_au = fmin(low_au, a->xyz[i][2]);
+        }
+    }
+    /* 10 × 6 rectangular cells of 2 primitive cells, 2 trilayers: 240 Mo and 480 S. */
+    CZ_CHECK(nmo == 240 && ns == 480, "MoS2 bilayer: %zu Mo, %zu S (want 240, 480)", nmo, ns);
+    CZ_CHECK(fabs(top_s - 14.0) < 1e-9, "top S plane at %.6f (want 14)", top_s);
+    /* The sphere's bottom sits 2.5 Å above the surface; its lowest atom at most one (111)
+     * spacing higher. */
+    CZ_CHECK(low_au >= 16.5 - 1e-9 && low_au < 16.5 + 2.4, "lowest Au at %.3f", low_au);
+    /* An R = 7 Å Au sphere holds about (4/3)π·7³/17.0 ≈ 84 atoms. */
+    CZ_CHECK(nau >= 60 && nau <= 110, "particle kept (%zu Au)", nau);
+    /* No cross-object pair closer than the clash distance (brute force, minimum image in x, y). */
+    double dmin = INFINITY;
+    for (size_t i = 0; i < a->n; i++)
+        for (size_t j = i + 1; j < a->n; j++) {
+            if (a->object_id[i] == a->object_id[j]) continue;
+            double d[3];
+            for (int k = 0; k < 3; k++) d[k] = a->xyz[j][k] - a->xyz[i][k];
+            d[0] -= 31.6 * nearbyint(d[0] / 31.6);
+            d[1] -= 32.83987 * nearbyint(d[1] / 32.83987);
+            dmin = fmin(dmin, sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]));
+        }
+    CZ_CHECK(dmin >= 2.6, "closest cross-object pair %.4f Å (clash distance 2.6)", dmin);
+    cz_atoms_destroy(a);
+    expect_error("cell: [30, 30, 30]\npbc: [true, true, false]\nobjects:\n"
+                 "  - lattice: {prototype: fcc, elements: Au, a: 4.08}\n"
+                 "    shape: {sphere: {radius: 5}}\n"
+                 "    rest_on: {surface: floor}\n",
+                 6, "objects[0].rest_on.surface: no earlier substrate or amorphous object named");
+    expect_error("objects:\n  - substrate: {mos2: {layers: 2}}\n", 2,
+                 "objects[0].substrate: a substrate needs a scene cell");
+    expect_error("cell: [31.6, 32.84, 40]\nobjects:\n  - substrate: {graphene: {layers: 0}}\n", 3,
+                 "objects[0].substrate.graphene.layers: must be in 1..1000");
+}
+
 int main(void) {
     test_valid();
     test_amorphous_scene();
     test_particles_and_defects();
+    test_substrate_rest_clash();
     test_errors();
     return cz_test_summary("spec");
 }
