@@ -580,8 +580,8 @@ static PyObject *py_prototype_opts_default(PyObject *Py_UNUSED(self), PyObject *
 static PyObject *py_object_opts_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
     cz_object_opts o;
     cz_object_opts_default(&o);
-    return Py_BuildValue("{s:i,s:i,s:i}", "priority", o.priority, "class_id", o.class_id,
-                         "grain_id", o.grain_id);
+    return Py_BuildValue("{s:i,s:i,s:i,s:i}", "priority", o.priority, "class_id", o.class_id,
+                         "grain_id", o.grain_id, "object_id", o.object_id);
 }
 
 static PyObject *py_populate_opts_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
@@ -1207,15 +1207,17 @@ static PyObject *py_scene_set_cell(PyObject *Py_UNUSED(self), PyObject *args) {
 }
 
 static PyObject *py_scene_add_crystal(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"scene",    "lattice",  "volume", "priority",
-                             "class_id", "grain_id", NULL};
-    PyObject *cap, *lat_obj, *vol_obj, *priority = NULL, *class_id = NULL, *grain_id = NULL;
+    static char *kwlist[] = {"scene",    "lattice",  "volume",    "priority",
+                             "class_id", "grain_id", "object_id", NULL};
+    PyObject *cap, *lat_obj, *vol_obj, *priority = NULL, *class_id = NULL, *grain_id = NULL,
+                                       *object_id = NULL;
     PyThread_type_lock lock;
     cz_object_opts o;
     size_t index = 0;
     cz_status st;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|OOO:scene_add_crystal", kwlist, &cap, &lat_obj,
-                                     &vol_obj, &priority, &class_id, &grain_id))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|OOOO:scene_add_crystal", kwlist, &cap,
+                                     &lat_obj, &vol_obj, &priority, &class_id, &grain_id,
+                                     &object_id))
         return NULL;
     cz_scene *scene = get_scene(cap, &lock);
     const cz_lattice *lat = scene ? get_lattice(lat_obj) : NULL;
@@ -1223,7 +1225,9 @@ static PyObject *py_scene_add_crystal(PyObject *Py_UNUSED(self), PyObject *args,
     if (vol == NULL) return NULL;
     cz_object_opts_default(&o);
     if (!opt_int(priority, "priority", &o.priority) ||
-        !opt_int(class_id, "class_id", &o.class_id) || !opt_int(grain_id, "grain_id", &o.grain_id))
+        !opt_int(class_id, "class_id", &o.class_id) ||
+        !opt_int(grain_id, "grain_id", &o.grain_id) ||
+        !opt_int(object_id, "object_id", &o.object_id))
         return NULL;
     CZ_NOGIL_LOCKED(lock, st = cz_scene_add_crystal(scene, lat, vol, &o, &index));
     if (st != CZ_OK) return raise_status(st);
@@ -1468,6 +1472,1129 @@ static PyObject *py_atoms_read(PyObject *Py_UNUSED(self), PyObject *args, PyObje
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Helpers of the particle, defect, strain, composition and amorphous bindings                 */
+/* ------------------------------------------------------------------------------------------ */
+
+/* More optional arguments: None (or absent) keeps the library default already in *out. */
+static int opt_u64(PyObject *obj, uint64_t *out) {
+    if (obj == NULL || obj == Py_None) return 1;
+    return get_u64(obj, out);
+}
+
+static int opt_bool(PyObject *obj, int *out) {
+    if (obj == NULL || obj == Py_None) return 1;
+    int v = PyObject_IsTrue(obj);
+    if (v < 0) return 0;
+    *out = v;
+    return 1;
+}
+
+static int opt_vec3(PyObject *obj, const char *name, double out[3]) {
+    if (obj == NULL || obj == Py_None) return 1;
+    return get_vec3(obj, name, out);
+}
+
+static int opt_int3(PyObject *obj, const char *name, int out[3]) {
+    if (obj == NULL || obj == Py_None) return 1;
+    return get_int3(obj, name, out);
+}
+
+static int opt_transform(PyObject *obj, cz_transform *tf) {
+    if (obj == NULL || obj == Py_None) return 1;
+    return get_transform(obj, tf);
+}
+
+/* Override the labels and priority of an already defaulted cz_object_opts. */
+static int opt_object(PyObject *priority, PyObject *class_id, PyObject *grain_id,
+                      PyObject *object_id, cz_object_opts *o) {
+    return opt_int(priority, "priority", &o->priority) &&
+           opt_int(class_id, "class_id", &o->class_id) &&
+           opt_int(grain_id, "grain_id", &o->grain_id) &&
+           opt_int(object_id, "object_id", &o->object_id);
+}
+
+/* A cz_atoms built from Python arrays for one call. Every array belongs to the view: positions
+ * are a fresh copy (the C functions of cz_strain.h move them in place, and the copy is handed
+ * back as the result), numbers and object ids are converted copies, grain and class columns are
+ * zero (the bindings that remove atoms put each atom's original index in grain_id, a column the
+ * C function carries along but never reads, to report which atoms survived). The C functions
+ * change contents and n at most; they never reallocate a cz_atoms they did not create. */
+typedef struct atoms_view {
+    cz_atoms a;
+    PyArrayObject *pos;
+    int *cols[4];
+} atoms_view;
+
+static void free_atoms_view(atoms_view *v) {
+    Py_CLEAR(v->pos);
+    for (int k = 0; k < 4; k++) {
+        PyMem_Free(v->cols[k]);
+        v->cols[k] = NULL;
+    }
+}
+
+/* positions (n, 3); numbers (n,); object_ids (n,) or None (zeros); cell (3, 3) or None (no
+ * cell); pbc three booleans or None (none periodic). Returns 1, or 0 with an exception set. */
+static int get_atoms_view(PyObject *pos_obj, PyObject *z_obj, PyObject *obj_obj, PyObject *cell_obj,
+                          PyObject *pbc_obj, atoms_view *v) {
+    memset(v, 0, sizeof *v);
+    v->pos = (PyArrayObject *)PyArray_FROMANY(pos_obj, NPY_DOUBLE, 0, 0,
+                                              NPY_ARRAY_CARRAY | NPY_ARRAY_ENSURECOPY);
+    if (v->pos == NULL) return 0;
+    npy_intp want[2] = {-1, 3};
+    if (!check_shape(v->pos, "positions", 2, want)) goto fail;
+    npy_intp n = PyArray_DIM(v->pos, 0), len = n;
+    v->cols[0] = int_buffer(z_obj, "numbers", &len);
+    if (v->cols[0] == NULL) goto fail;
+    if (obj_obj != NULL && obj_obj != Py_None) {
+        len = n;
+        v->cols[1] = int_buffer(obj_obj, "object_id", &len);
+        if (v->cols[1] == NULL) goto fail;
+    }
+    for (int k = 1; k < 4; k++) {
+        if (v->cols[k] != NULL) continue;
+        v->cols[k] = PyMem_Calloc((size_t)(n > 0 ? n : 1), sizeof(int));
+        if (v->cols[k] == NULL) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+    }
+    if (cell_obj != NULL && cell_obj != Py_None && !get_mat33(cell_obj, "cell", v->a.cell))
+        goto fail;
+    if (pbc_obj != NULL && pbc_obj != Py_None && !get_pbc(pbc_obj, v->a.pbc)) goto fail;
+    v->a.n = v->a.cap = (size_t)n;
+    v->a.xyz = (double(*)[3])PyArray_DATA(v->pos);
+    v->a.z = v->cols[0];
+    v->a.object_id = v->cols[1];
+    v->a.grain_id = v->cols[2];
+    v->a.class_id = v->cols[3];
+    return 1;
+fail:
+    free_atoms_view(v);
+    return 0;
+}
+
+/* (m,) int64 array of the original indices of the atoms left in a view whose grain_id column
+ * was set to 0, 1, ..., n − 1 before the call. */
+static PyObject *view_survivors(const atoms_view *v) {
+    npy_intp m = (npy_intp)v->a.n;
+    PyObject *out = PyArray_SimpleNew(1, &m, NPY_INT64);
+    if (out == NULL) return NULL;
+    int64_t *dst = PyArray_DATA((PyArrayObject *)out);
+    for (npy_intp i = 0; i < m; i++) dst[i] = v->a.grain_id[i];
+    return out;
+}
+
+static void view_number_atoms(atoms_view *v) {
+    for (size_t i = 0; i < v->a.n; i++) v->a.grain_id[i] = (int)i;
+}
+
+/* NaN-aware tuple of three doubles. */
+static PyObject *double3_tuple(const double v[3]) {
+    return Py_BuildValue("(ddd)", v[0], v[1], v[2]);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Scenes: explicit atoms                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+static PyObject *py_scene_add_atoms(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"scene",    "positions", "numbers",   "clip", "priority",
+                             "class_id", "grain_id",  "object_id", NULL};
+    PyObject *cap, *pos_obj, *z_obj, *clip_obj = NULL, *priority = NULL, *class_id = NULL,
+                                     *grain_id = NULL, *object_id = NULL;
+    PyThread_type_lock lock;
+    const cz_volume *clip = NULL;
+    cz_object_opts o;
+    atoms_view v;
+    size_t index = 0;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|OOOOO:scene_add_atoms", kwlist, &cap, &pos_obj,
+                                     &z_obj, &clip_obj, &priority, &class_id, &grain_id,
+                                     &object_id))
+        return NULL;
+    cz_scene *scene = get_scene(cap, &lock);
+    if (scene == NULL) return NULL;
+    if (clip_obj != NULL && clip_obj != Py_None && (clip = get_volume(clip_obj)) == NULL)
+        return NULL;
+    cz_object_opts_default(&o);
+    if (!opt_object(priority, class_id, grain_id, object_id, &o)) return NULL;
+    if (!get_atoms_view(pos_obj, z_obj, NULL, NULL, NULL, &v)) return NULL;
+    CZ_NOGIL_LOCKED(lock, st = cz_scene_add_atoms(scene, &v.a, clip, &o, &index));
+    free_atoms_view(&v);
+    if (st != CZ_OK) return raise_status(st);
+    return PyLong_FromSize_t(index);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Amorphous solids                                                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+static PyObject *py_amorphous_opts_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    cz_amorphous_opts o;
+    cz_amorphous_opts_default(&o);
+    PyObject *z = PyTuple_New((Py_ssize_t)o.nspecies);
+    PyObject *fraction = PyTuple_New((Py_ssize_t)o.nspecies);
+    PyObject *d_min = new_double_array(2, CZ_AMORPHOUS_MAX_SPECIES, CZ_AMORPHOUS_MAX_SPECIES);
+    if (z == NULL || fraction == NULL || d_min == NULL) goto fail;
+    for (size_t i = 0; i < o.nspecies; i++) {
+        PyObject *zi = PyLong_FromLong(o.z[i]), *fi = PyFloat_FromDouble(o.fraction[i]);
+        if (zi == NULL || fi == NULL) {
+            Py_XDECREF(zi);
+            Py_XDECREF(fi);
+            goto fail;
+        }
+        PyTuple_SET_ITEM(z, (Py_ssize_t)i, zi);
+        PyTuple_SET_ITEM(fraction, (Py_ssize_t)i, fi);
+    }
+    memcpy(PyArray_DATA((PyArrayObject *)d_min), o.d_min, sizeof o.d_min);
+    return Py_BuildValue(
+        "{s:N,s:N,s:N,s:d,s:d,s:d,s:n,s:K,s:i,s:i,s:i,s:i}", "z", z, "fraction", fraction, "d_min",
+        d_min, "density_g_cm3", o.density_g_cm3, "density_atoms_a3", o.density_atoms_a3,
+        "attempts_per_atom", o.attempts_per_atom, "max_atoms", (Py_ssize_t)o.max_atoms, "seed",
+        (unsigned long long)o.seed, "object_id", o.object_id, "grain_id", o.grain_id, "class_id",
+        o.class_id, "max_species", CZ_AMORPHOUS_MAX_SPECIES);
+fail:
+    Py_XDECREF(z);
+    Py_XDECREF(fraction);
+    Py_XDECREF(d_min);
+    return NULL;
+}
+
+/* Species (z, fraction, d_min) of cz_amorphous_opts from arrays; None keeps the defaults. */
+static int get_amorphous_species(PyObject *z_obj, PyObject *fraction_obj, PyObject *d_min_obj,
+                                 cz_amorphous_opts *o) {
+    if (z_obj != NULL && z_obj != Py_None) {
+        npy_intp n = -1;
+        int *z = int_buffer(z_obj, "z", &n);
+        if (z == NULL) return 0;
+        if (n > CZ_AMORPHOUS_MAX_SPECIES) {
+            PyMem_Free(z);
+            PyErr_Format(PyExc_ValueError, "cz_amorphous_fill: at most %d species (got %ld)",
+                         CZ_AMORPHOUS_MAX_SPECIES, (long)n);
+            return 0;
+        }
+        memcpy(o->z, z, (size_t)n * sizeof(int));
+        PyMem_Free(z);
+        o->nspecies = (size_t)n;
+    }
+    npy_intp ns = (npy_intp)o->nspecies;
+    if (fraction_obj != NULL && fraction_obj != Py_None) {
+        PyArrayObject *f = double_array(fraction_obj, "fraction", 1, ns, 0);
+        if (f == NULL) return 0;
+        memcpy(o->fraction, PyArray_DATA(f), (size_t)ns * sizeof(double));
+        Py_DECREF(f);
+    }
+    if (d_min_obj != NULL && d_min_obj != Py_None) {
+        PyArrayObject *d = double_array(d_min_obj, "d_min", 2, ns, ns);
+        if (d == NULL) return 0;
+        const double *src = PyArray_DATA(d);
+        for (npy_intp i = 0; i < ns; i++)
+            for (npy_intp j = 0; j < ns; j++) o->d_min[i][j] = src[i * ns + j];
+        Py_DECREF(d);
+    }
+    return 1;
+}
+
+static PyObject *py_amorphous_fill(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"origin",
+                             "cell",
+                             "pbc",
+                             "z",
+                             "fraction",
+                             "d_min",
+                             "density_g_cm3",
+                             "density_atoms_a3",
+                             "attempts_per_atom",
+                             "max_atoms",
+                             "seed",
+                             "object_id",
+                             "grain_id",
+                             "class_id",
+                             NULL};
+    PyObject *origin_obj, *cell_obj, *pbc_obj,
+        *z = NULL, *fraction = NULL, *d_min = NULL, *rho = NULL, *number_density = NULL,
+        *attempts = NULL, *max_atoms = NULL, *seed = NULL, *object_id = NULL, *grain_id = NULL,
+        *class_id = NULL;
+    double origin[3], cell[3][3];
+    int pbc[3];
+    cz_amorphous_opts o;
+    cz_amorphous_stats stats;
+    cz_atoms *atoms = NULL;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|OOOOOOOOOOO:amorphous_fill", kwlist,
+                                     &origin_obj, &cell_obj, &pbc_obj, &z, &fraction, &d_min, &rho,
+                                     &number_density, &attempts, &max_atoms, &seed, &object_id,
+                                     &grain_id, &class_id))
+        return NULL;
+    if (!get_vec3(origin_obj, "origin", origin) || !get_mat33(cell_obj, "cell", cell) ||
+        !get_pbc(pbc_obj, pbc))
+        return NULL;
+    cz_amorphous_opts_default(&o);
+    if (!get_amorphous_species(z, fraction, d_min, &o)) return NULL;
+    /* The two densities are alternatives: a number density given alone replaces the default
+     * mass density rather than adding to it (giving both is the library's error to report). */
+    if (number_density != NULL && number_density != Py_None && (rho == NULL || rho == Py_None))
+        o.density_g_cm3 = 0.0;
+    if (!opt_double(rho, &o.density_g_cm3) || !opt_double(number_density, &o.density_atoms_a3) ||
+        !opt_double(attempts, &o.attempts_per_atom) ||
+        !opt_size(max_atoms, "max_atoms", &o.max_atoms) || !opt_u64(seed, &o.seed) ||
+        !opt_int(object_id, "object_id", &o.object_id) ||
+        !opt_int(grain_id, "grain_id", &o.grain_id) || !opt_int(class_id, "class_id", &o.class_id))
+        return NULL;
+    CZ_NOGIL(st = cz_amorphous_fill(origin, CONST33(cell), pbc, &o, &atoms, &stats));
+    if (st != CZ_OK) {
+        cz_atoms_destroy(atoms);
+        return raise_status(st);
+    }
+    PyObject *d = atoms_to_dict(atoms);
+    if (d == NULL) return NULL;
+    return Py_BuildValue("(N{s:n,s:n,s:(nnn),s:d,s:n})", d, "natoms", (Py_ssize_t)stats.natoms,
+                         "attempts", (Py_ssize_t)stats.attempts, "grid", (Py_ssize_t)stats.grid[0],
+                         (Py_ssize_t)stats.grid[1], (Py_ssize_t)stats.grid[2], "cell_diameter",
+                         stats.cell_diameter, "scratch_peak_bytes",
+                         (Py_ssize_t)stats.scratch_peak_bytes);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Particles: Wulff, Winterbottom, decahedra, icosahedra                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+/* A cz_particle is immutable after construction, so one capsule may be read, filled and added
+ * to scenes from several threads at once. */
+static const char PARTICLE_CAPSULE[] = "cz._cz.particle";
+
+static void particle_capsule_free(PyObject *cap) {
+    cz_particle_destroy(PyCapsule_GetPointer(cap, PARTICLE_CAPSULE));
+}
+
+static PyObject *wrap_particle(cz_particle *particle) {
+    PyObject *cap = PyCapsule_New(particle, PARTICLE_CAPSULE, particle_capsule_free);
+    if (cap == NULL) cz_particle_destroy(particle);
+    return cap;
+}
+
+static const cz_particle *get_particle(PyObject *obj) {
+    if (!PyCapsule_IsValid(obj, PARTICLE_CAPSULE)) {
+        PyErr_Format(PyExc_TypeError, "expected a cz particle handle, got %.100s",
+                     Py_TYPE(obj)->tp_name);
+        return NULL;
+    }
+    return PyCapsule_GetPointer(obj, PARTICLE_CAPSULE);
+}
+
+static PyObject *py_wulff_opts_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    cz_wulff_opts o;
+    cz_wulff_opts_default(&o);
+    return Py_BuildValue("{s:d,s:i,s:n,s:O,s:N,s:d,s:(iii),s:d,s:d,s:n}", "radius", o.radius,
+                         "radius_kind", (int)o.radius_kind, "target_atoms",
+                         (Py_ssize_t)o.target_atoms, "snap", o.snap ? Py_True : Py_False, "center",
+                         vec3_array(o.center), "symprec", o.symprec, "interface_hkl",
+                         o.interface_hkl[0], o.interface_hkl[1], o.interface_hkl[2],
+                         "interface_gamma", o.interface_gamma, "substrate_gamma", o.substrate_gamma,
+                         "max_atoms", (Py_ssize_t)o.max_atoms);
+}
+
+static PyObject *py_decahedron_opts_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    cz_decahedron_opts o;
+    cz_decahedron_opts_default(&o);
+    return Py_BuildValue("{s:i,s:i,s:i,s:i,s:d,s:i,s:d,s:d,s:n}", "p", o.p, "q", o.q, "r", o.r,
+                         "shells", o.shells, "radius", o.radius, "strain", (int)o.strain,
+                         "poisson_ratio", o.poisson_ratio, "symprec", o.symprec, "max_atoms",
+                         (Py_ssize_t)o.max_atoms);
+}
+
+static PyObject *py_icosahedron_opts_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    cz_icosahedron_opts o;
+    cz_icosahedron_opts_default(&o);
+    return Py_BuildValue("{s:i,s:d,s:d,s:n}", "shells", o.shells, "radius", o.radius, "symprec",
+                         o.symprec, "max_atoms", (Py_ssize_t)o.max_atoms);
+}
+
+static PyObject *py_particle_place_opts_default(PyObject *Py_UNUSED(self),
+                                                PyObject *Py_UNUSED(args)) {
+    cz_particle_place_opts o;
+    cz_particle_place_opts_default(&o);
+    return Py_BuildValue("{s:N,s:i,s:i,s:i,s:i}", "placement", transform_tuple(&o.placement),
+                         "object_id", o.object_id, "grain_id", o.grain_id, "priority", o.priority,
+                         "class_id", o.class_id);
+}
+
+/* The family {hkl} as a list of (h, k, l) tuples. symprec None = the Wulff default, the
+ * tolerance every particle constructor uses. */
+static PyObject *py_miller_family(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"lattice", "hkl", "symprec", NULL};
+    PyObject *lat_obj, *hkl_obj, *symprec = NULL;
+    int hkl[3], out[CZ_MAX_FAMILY][3];
+    size_t n = 0;
+    cz_wulff_opts w;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|O:miller_family", kwlist, &lat_obj, &hkl_obj,
+                                     &symprec))
+        return NULL;
+    const cz_lattice *lat = get_lattice(lat_obj);
+    if (lat == NULL || !get_int3(hkl_obj, "hkl", hkl)) return NULL;
+    cz_wulff_opts_default(&w);
+    if (!opt_double(symprec, &w.symprec)) return NULL;
+    CZ_NOGIL(st = cz_miller_family(lat, hkl, w.symprec, out, CZ_MAX_FAMILY, &n));
+    if (st != CZ_OK) return raise_status(st);
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    if (list == NULL) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        PyObject *t = Py_BuildValue("(iii)", out[i][0], out[i][1], out[i][2]);
+        if (t == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, t);
+    }
+    return list;
+}
+
+/* Surface-energy table from a sequence of (hkl, gamma) pairs; a PyMem buffer the caller frees. */
+static cz_surface_energy *get_energy_table(PyObject *obj, size_t *n) {
+    PyObject *seq = PySequence_Fast(obj, "table must be a sequence of (hkl, gamma) pairs");
+    if (seq == NULL) return NULL;
+    Py_ssize_t len = PySequence_Fast_GET_SIZE(seq);
+    cz_surface_energy *table = PyMem_Malloc((size_t)(len > 0 ? len : 1) * sizeof *table);
+    if (table == NULL) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < len; i++) {
+        PyObject *row = PySequence_Fast_GET_ITEM(seq, i);
+        PyObject *pair = PySequence_Fast(row, "table rows must be (hkl, gamma) pairs");
+        int ok = pair != NULL && PySequence_Fast_GET_SIZE(pair) == 2;
+        if (pair != NULL && !ok)
+            PyErr_Format(PyExc_ValueError, "table[%zd] must be a pair (hkl, gamma)", i);
+        if (ok) ok = get_int3(PySequence_Fast_GET_ITEM(pair, 0), "hkl", table[i].hkl);
+        if (ok) {
+            table[i].gamma = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(pair, 1));
+            ok = !(table[i].gamma == -1.0 && PyErr_Occurred());
+        }
+        Py_XDECREF(pair);
+        if (!ok) {
+            PyMem_Free(table);
+            Py_DECREF(seq);
+            return NULL;
+        }
+    }
+    Py_DECREF(seq);
+    *n = (size_t)len;
+    return table;
+}
+
+static PyObject *py_particle_wulff(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {
+        "lattice", "table",   "radius",        "radius_kind",     "target_atoms",    "snap",
+        "center",  "symprec", "interface_hkl", "interface_gamma", "substrate_gamma", "max_atoms",
+        NULL};
+    PyObject *lat_obj, *table_obj,
+        *radius = NULL, *radius_kind = NULL, *target = NULL, *snap = NULL, *center = NULL,
+        *symprec = NULL, *interface_hkl = NULL, *interface_gamma = NULL, *substrate_gamma = NULL,
+        *max_atoms = NULL;
+    cz_wulff_opts o;
+    cz_particle *particle = NULL;
+    size_t n = 0;
+    int kind;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOOOOOOOO:particle_wulff", kwlist, &lat_obj,
+                                     &table_obj, &radius, &radius_kind, &target, &snap, &center,
+                                     &symprec, &interface_hkl, &interface_gamma, &substrate_gamma,
+                                     &max_atoms))
+        return NULL;
+    const cz_lattice *lat = get_lattice(lat_obj);
+    if (lat == NULL) return NULL;
+    cz_wulff_opts_default(&o);
+    kind = (int)o.radius_kind;
+    if (!opt_double(radius, &o.radius) || !opt_int(radius_kind, "radius_kind", &kind) ||
+        !opt_size(target, "target_atoms", &o.target_atoms) || !opt_bool(snap, &o.snap) ||
+        !opt_vec3(center, "center", o.center) || !opt_double(symprec, &o.symprec) ||
+        !opt_int3(interface_hkl, "interface_hkl", o.interface_hkl) ||
+        !opt_double(interface_gamma, &o.interface_gamma) ||
+        !opt_double(substrate_gamma, &o.substrate_gamma) ||
+        !opt_size(max_atoms, "max_atoms", &o.max_atoms))
+        return NULL;
+    o.radius_kind = (cz_radius_kind)kind;
+    cz_surface_energy *table = get_energy_table(table_obj, &n);
+    if (table == NULL) return NULL;
+    CZ_NOGIL(st = cz_particle_wulff(lat, n, table, &o, &particle));
+    PyMem_Free(table);
+    if (st != CZ_OK) return raise_status(st);
+    return wrap_particle(particle);
+}
+
+static PyObject *py_particle_decahedron(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"lattice", "p",         "q",      "r",
+                             "shells",  "radius",    "strain", "poisson_ratio",
+                             "symprec", "max_atoms", NULL};
+    PyObject *lat_obj, *p = NULL, *q = NULL, *r = NULL, *shells = NULL, *radius = NULL,
+                       *strain = NULL, *nu = NULL, *symprec = NULL, *max_atoms = NULL;
+    cz_decahedron_opts o;
+    cz_particle *particle = NULL;
+    int model;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOOOOOOOO:particle_decahedron", kwlist, &lat_obj,
+                                     &p, &q, &r, &shells, &radius, &strain, &nu, &symprec,
+                                     &max_atoms))
+        return NULL;
+    const cz_lattice *lat = get_lattice(lat_obj);
+    if (lat == NULL) return NULL;
+    cz_decahedron_opts_default(&o);
+    model = (int)o.strain;
+    if (!opt_int(p, "p", &o.p) || !opt_int(q, "q", &o.q) || !opt_int(r, "r", &o.r) ||
+        !opt_int(shells, "shells", &o.shells) || !opt_double(radius, &o.radius) ||
+        !opt_int(strain, "strain", &model) || !opt_double(nu, &o.poisson_ratio) ||
+        !opt_double(symprec, &o.symprec) || !opt_size(max_atoms, "max_atoms", &o.max_atoms))
+        return NULL;
+    o.strain = (cz_mtp_strain)model;
+    CZ_NOGIL(st = cz_particle_decahedron(lat, &o, &particle));
+    if (st != CZ_OK) return raise_status(st);
+    return wrap_particle(particle);
+}
+
+static PyObject *py_particle_icosahedron(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"lattice", "shells", "radius", "symprec", "max_atoms", NULL};
+    PyObject *lat_obj, *shells = NULL, *radius = NULL, *symprec = NULL, *max_atoms = NULL;
+    cz_icosahedron_opts o;
+    cz_particle *particle = NULL;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOOO:particle_icosahedron", kwlist, &lat_obj,
+                                     &shells, &radius, &symprec, &max_atoms))
+        return NULL;
+    const cz_lattice *lat = get_lattice(lat_obj);
+    if (lat == NULL) return NULL;
+    cz_icosahedron_opts_default(&o);
+    if (!opt_int(shells, "shells", &o.shells) || !opt_double(radius, &o.radius) ||
+        !opt_double(symprec, &o.symprec) || !opt_size(max_atoms, "max_atoms", &o.max_atoms))
+        return NULL;
+    CZ_NOGIL(st = cz_particle_icosahedron(lat, &o, &particle));
+    if (st != CZ_OK) return raise_status(st);
+    return wrap_particle(particle);
+}
+
+static PyObject *facet_dict(const cz_facet *f) {
+    return Py_BuildValue("{s:(iii),s:N,s:d,s:d,s:d,s:d,s:d,s:i,s:O}", "hkl", f->hkl[0], f->hkl[1],
+                         f->hkl[2], "normal", vec3_array(f->normal), "gamma", f->gamma, "target",
+                         f->target, "distance", f->distance, "spacing", f->spacing, "area", f->area,
+                         "family", f->family, "active", f->active ? Py_True : Py_False);
+}
+
+/* Plain copies of the particle's scalar fields and facet table (a dict); no cz call. */
+static PyObject *py_particle_info(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *cap;
+    if (!PyArg_ParseTuple(args, "O:particle_info", &cap)) return NULL;
+    const cz_particle *p = get_particle(cap);
+    if (p == NULL) return NULL;
+    PyObject *facets = PyList_New((Py_ssize_t)p->nfacets);
+    PyObject *explicit_atoms = PyList_New((Py_ssize_t)p->ngrains);
+    if (facets == NULL || explicit_atoms == NULL) goto fail;
+    for (size_t i = 0; i < p->nfacets; i++) {
+        PyObject *f = facet_dict(&p->facets[i]);
+        if (f == NULL) goto fail;
+        PyList_SET_ITEM(facets, (Py_ssize_t)i, f);
+    }
+    for (size_t g = 0; g < p->ngrains; g++)
+        PyList_SET_ITEM(explicit_atoms, (Py_ssize_t)g,
+                        Py_NewRef(p->grains[g].atoms != NULL ? Py_True : Py_False));
+    return Py_BuildValue("{s:i,s:n,s:n,s:N,s:N,s:N,s:n,s:i,s:d,s:d,s:d,s:d,s:N}", "kind",
+                         (int)p->kind, "ngrains", (Py_ssize_t)p->ngrains, "natoms",
+                         (Py_ssize_t)p->natoms, "center", vec3_array(p->center), "axis",
+                         vec3_array(p->axis), "facets", facets, "nactive", (Py_ssize_t)p->nactive,
+                         "interface_facet", p->interface_facet, "scale", p->scale, "volume_a3",
+                         p->volume_a3, "radius_equivalent", p->radius_equivalent, "radius_max",
+                         p->radius_max, "explicit_atoms", explicit_atoms);
+fail:
+    Py_XDECREF(facets);
+    Py_XDECREF(explicit_atoms);
+    return NULL;
+}
+
+/* A copy of the particle's lattice, as a lattice handle. */
+static PyObject *py_particle_lattice(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *cap;
+    cz_lattice *lattice = NULL;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "O:particle_lattice", &cap)) return NULL;
+    const cz_particle *p = get_particle(cap);
+    if (p == NULL) return NULL;
+    CZ_NOGIL(st = cz_lattice_copy(p->lattice, &lattice));
+    if (st != CZ_OK) return raise_status(st);
+    return wrap_lattice(lattice);
+}
+
+/* Grain g: (a copy of its region as a volume handle, its lattice transform (m, t)). */
+static PyObject *py_particle_grain(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *cap, *g_obj;
+    size_t g = 0;
+    cz_volume *volume = NULL;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "OO:particle_grain", &cap, &g_obj)) return NULL;
+    const cz_particle *p = get_particle(cap);
+    if (p == NULL || !opt_size(g_obj, "grain", &g)) return NULL;
+    if (g >= p->ngrains)
+        return PyErr_Format(PyExc_IndexError, "grain %zu out of range (the particle has %zu)", g,
+                            p->ngrains);
+    const cz_grain *gr = &p->grains[g];
+    CZ_NOGIL(st = cz_volume_copy(gr->volume, &volume));
+    if (st != CZ_OK) return raise_status(st);
+    PyObject *v = wrap_volume(volume);
+    if (v == NULL) return NULL;
+    return Py_BuildValue("(NN)", v, transform_tuple(&gr->lattice_tf));
+}
+
+static char *place_kwlist[] = {"particle", "placement", "object_id", "grain_id",
+                               "priority", "class_id",  NULL};
+
+static int get_place_opts(PyObject *placement, PyObject *object_id, PyObject *grain_id,
+                          PyObject *priority, PyObject *class_id, cz_particle_place_opts *o) {
+    cz_particle_place_opts_default(o);
+    return opt_transform(placement, &o->placement) &&
+           opt_int(object_id, "object_id", &o->object_id) &&
+           opt_int(grain_id, "grain_id", &o->grain_id) &&
+           opt_int(priority, "priority", &o->priority) &&
+           opt_int(class_id, "class_id", &o->class_id);
+}
+
+static PyObject *py_particle_fill(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    PyObject *cap, *placement = NULL, *object_id = NULL, *grain_id = NULL, *priority = NULL,
+                   *class_id = NULL;
+    cz_particle_place_opts o;
+    cz_atoms *atoms = NULL;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOOOO:particle_fill", place_kwlist, &cap,
+                                     &placement, &object_id, &grain_id, &priority, &class_id))
+        return NULL;
+    const cz_particle *p = get_particle(cap);
+    if (p == NULL || !get_place_opts(placement, object_id, grain_id, priority, class_id, &o))
+        return NULL;
+    CZ_NOGIL(st = cz_particle_fill(p, &o, &atoms));
+    if (st != CZ_OK) {
+        cz_atoms_destroy(atoms);
+        return raise_status(st);
+    }
+    return atoms_to_dict(atoms);
+}
+
+static PyObject *py_scene_add_particle(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"scene",    "particle", "placement", "object_id",
+                             "grain_id", "priority", "class_id",  NULL};
+    PyObject *scene_obj, *cap, *placement = NULL, *object_id = NULL, *grain_id = NULL,
+                               *priority = NULL, *class_id = NULL;
+    PyThread_type_lock lock;
+    cz_particle_place_opts o;
+    size_t first = 0;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOOO:scene_add_particle", kwlist, &scene_obj,
+                                     &cap, &placement, &object_id, &grain_id, &priority, &class_id))
+        return NULL;
+    cz_scene *scene = get_scene(scene_obj, &lock);
+    const cz_particle *p = scene ? get_particle(cap) : NULL;
+    if (p == NULL || !get_place_opts(placement, object_id, grain_id, priority, class_id, &o))
+        return NULL;
+    CZ_NOGIL_LOCKED(lock, st = cz_scene_add_particle(scene, p, &o, &first));
+    if (st != CZ_OK) return raise_status(st);
+    return PyLong_FromSize_t(first);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Planar defects                                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+/* A defect plane crosses the boundary as the tuple (kind, (h, k, l), position Å, snap,
+ * (s_a, s_b, s_c)); a NaN shift component means "automatic". On input every entry may be
+ * None, which keeps cz_defect_plane_default's value. */
+static PyObject *plane_tuple(const cz_defect_plane *p) {
+    return Py_BuildValue("(i(iii)diN)", (int)p->kind, p->hkl[0], p->hkl[1], p->hkl[2], p->position,
+                         (int)p->snap, double3_tuple(p->shift));
+}
+
+static int get_plane(PyObject *obj, Py_ssize_t index, cz_defect_plane *p) {
+    cz_defect_plane_default(p);
+    PyObject *seq = PySequence_Fast(obj, "a defect plane must be a sequence");
+    if (seq == NULL) return 0;
+    int ok = PySequence_Fast_GET_SIZE(seq) == 5;
+    if (!ok)
+        PyErr_Format(PyExc_ValueError,
+                     "planes[%zd] must be (kind, hkl, position, snap, shift), got %zd entries",
+                     index, PySequence_Fast_GET_SIZE(seq));
+    PyObject **item = PySequence_Fast_ITEMS(seq);
+    int kind = (int)p->kind, snap = (int)p->snap;
+    if (ok)
+        ok = opt_int(item[0], "kind", &kind) && opt_int3(item[1], "hkl", p->hkl) &&
+             opt_double(item[2], &p->position) && opt_int(item[3], "snap", &snap) &&
+             opt_vec3(item[4], "shift", p->shift);
+    p->kind = (cz_defect_kind)kind;
+    p->snap = (cz_defect_snap)snap;
+    Py_DECREF(seq);
+    return ok;
+}
+
+static PyObject *py_defect_plane_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    cz_defect_plane p;
+    cz_defect_plane_default(&p);
+    return plane_tuple(&p);
+}
+
+static PyObject *py_defect_draw_opts_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    cz_defect_draw_opts o;
+    cz_defect_draw_opts_default(&o);
+    return Py_BuildValue("{s:K,s:K,s:n,s:n,s:i,s:O,s:d,s:d}", "seed", (unsigned long long)o.seed,
+                         "stream", (unsigned long long)o.stream, "ntwins", (Py_ssize_t)o.ntwins,
+                         "nfaults", (Py_ssize_t)o.nfaults, "family", (int)o.family, "same_variant",
+                         o.same_variant ? Py_True : Py_False, "min_separation", o.min_separation,
+                         "margin", o.margin);
+}
+
+static PyObject *planes_list(size_t n, const cz_defect_plane *planes) {
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    if (list == NULL) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        PyObject *t = plane_tuple(&planes[i]);
+        if (t == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, t);
+    }
+    return list;
+}
+
+/* -> (first scene index, number of grains, resolved planes). */
+static PyObject *py_scene_add_defected_crystal(PyObject *Py_UNUSED(self), PyObject *args,
+                                               PyObject *kw) {
+    static char *kwlist[] = {"scene",    "lattice",  "volume",   "planes",    "placement",
+                             "priority", "class_id", "grain_id", "object_id", NULL};
+    PyObject *cap, *lat_obj, *vol_obj, *planes_obj,
+        *placement = NULL, *priority = NULL, *class_id = NULL, *grain_id = NULL, *object_id = NULL;
+    PyThread_type_lock lock;
+    cz_defects_opts o;
+    cz_defects_info info = {0, 0};
+    cz_defect_plane *planes = NULL, *resolved = NULL;
+    PyObject *seq = NULL, *result = NULL;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOO|OOOOO:scene_add_defected_crystal", kwlist,
+                                     &cap, &lat_obj, &vol_obj, &planes_obj, &placement, &priority,
+                                     &class_id, &grain_id, &object_id))
+        return NULL;
+    cz_scene *scene = get_scene(cap, &lock);
+    const cz_lattice *lat = scene ? get_lattice(lat_obj) : NULL;
+    const cz_volume *vol = lat ? get_volume(vol_obj) : NULL;
+    if (vol == NULL) return NULL;
+    cz_defects_opts_default(&o);
+    if (!opt_transform(placement, &o.placement) ||
+        !opt_object(priority, class_id, grain_id, object_id, &o.object))
+        return NULL;
+    seq = PySequence_Fast(planes_obj, "planes must be a sequence of defect planes");
+    if (seq == NULL) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    planes = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof *planes);
+    resolved = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof *resolved);
+    if (planes == NULL || resolved == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!get_plane(PySequence_Fast_GET_ITEM(seq, i), i, &planes[i])) goto done;
+    CZ_NOGIL_LOCKED(lock, st = cz_scene_add_defected_crystal(scene, lat, vol, (size_t)n, planes, &o,
+                                                             resolved, &info));
+    if (st != CZ_OK) {
+        raise_status(st);
+        goto done;
+    }
+    result = Py_BuildValue("(nnN)", (Py_ssize_t)info.first, (Py_ssize_t)info.ngrains,
+                           planes_list((size_t)n, resolved));
+done:
+    PyMem_Free(planes);
+    PyMem_Free(resolved);
+    Py_XDECREF(seq);
+    return result;
+}
+
+static PyObject *py_defect_planes_draw(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"lattice",      "volume",         "ntwins", "nfaults",
+                             "seed",         "stream",         "family", "variants",
+                             "same_variant", "min_separation", "margin", NULL};
+    PyObject *lat_obj, *vol_obj, *ntwins = NULL, *nfaults = NULL, *seed = NULL, *stream = NULL,
+                                 *family = NULL, *variants = NULL, *same = NULL, *sep = NULL,
+                                 *margin = NULL;
+    cz_defect_draw_opts o;
+    cz_defect_plane planes[CZ_DEFECTS_MAX_PLANES];
+    int fam;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOOOOOOO:defect_planes_draw", kwlist, &lat_obj,
+                                     &vol_obj, &ntwins, &nfaults, &seed, &stream, &family,
+                                     &variants, &same, &sep, &margin))
+        return NULL;
+    const cz_lattice *lat = get_lattice(lat_obj);
+    const cz_volume *vol = lat ? get_volume(vol_obj) : NULL;
+    if (vol == NULL) return NULL;
+    cz_defect_draw_opts_default(&o);
+    fam = (int)o.family;
+    if (!opt_size(ntwins, "ntwins", &o.ntwins) || !opt_size(nfaults, "nfaults", &o.nfaults) ||
+        !opt_u64(seed, &o.seed) || !opt_u64(stream, &o.stream) ||
+        !opt_int(family, "family", &fam) || !opt_bool(same, &o.same_variant) ||
+        !opt_double(sep, &o.min_separation) || !opt_double(margin, &o.margin))
+        return NULL;
+    o.family = (cz_defect_family)fam;
+    if (variants != NULL && variants != Py_None) {
+        PyObject *seq = PySequence_Fast(variants, "variants must be a sequence of hkl");
+        if (seq == NULL) return NULL;
+        /* The library judges the count (1..4); only the rows that fit are copied. */
+        o.nvariants = (size_t)PySequence_Fast_GET_SIZE(seq);
+        for (size_t v = 0; v < o.nvariants && v < 4; v++)
+            if (!get_int3(PySequence_Fast_GET_ITEM(seq, (Py_ssize_t)v), "variant", o.variants[v])) {
+                Py_DECREF(seq);
+                return NULL;
+            }
+        Py_DECREF(seq);
+    }
+    CZ_NOGIL(st = cz_defect_planes_draw(lat, vol, &o, CZ_DEFECTS_MAX_PLANES, planes));
+    if (st != CZ_OK) return raise_status(st);
+    return planes_list(o.ntwins + o.nfaults, planes);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Strain                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+static PyObject *py_strain_from_voigt(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *v_obj;
+    double eps[3][3];
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "O:strain_from_voigt", &v_obj)) return NULL;
+    PyArrayObject *v = double_array(v_obj, "voigt", 1, 6, 0);
+    if (v == NULL) return NULL;
+    const double *voigt = PyArray_DATA(v);
+    CZ_NOGIL(st = cz_strain_from_voigt(voigt, eps));
+    Py_DECREF(v);
+    if (st != CZ_OK) return raise_status(st);
+    return mat33_array(CONST33(eps));
+}
+
+static PyObject *py_strain_transform(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"eps", "frame", "placement", "center", NULL};
+    PyObject *eps_obj, *placement_obj = NULL, *center_obj = NULL;
+    int frame;
+    double eps[3][3], center[3];
+    cz_transform placement, tf;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "Oi|OO:strain_transform", kwlist, &eps_obj, &frame,
+                                     &placement_obj, &center_obj))
+        return NULL;
+    if (!get_mat33(eps_obj, "eps", eps)) return NULL;
+    const cz_transform *pp = NULL;
+    const double *cp = NULL;
+    if (placement_obj != NULL && placement_obj != Py_None) {
+        if (!get_transform(placement_obj, &placement)) return NULL;
+        pp = &placement;
+    }
+    if (center_obj != NULL && center_obj != Py_None) {
+        if (!get_vec3(center_obj, "center", center)) return NULL;
+        cp = center;
+    }
+    CZ_NOGIL(st = cz_strain_transform(CONST33(eps), (cz_strain_frame)frame, pp, cp, &tf));
+    if (st != CZ_OK) return raise_status(st);
+    return transform_tuple(&tf);
+}
+
+static PyObject *py_lattice_strain(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *lat_obj, *eps_obj;
+    double eps[3][3];
+    cz_lattice *out = NULL;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "OO:lattice_strain", &lat_obj, &eps_obj)) return NULL;
+    const cz_lattice *lat = get_lattice(lat_obj);
+    if (lat == NULL || !get_mat33(eps_obj, "eps", eps)) return NULL;
+    CZ_NOGIL(st = cz_lattice_strain(lat, CONST33(eps), &out));
+    if (st != CZ_OK) return raise_status(st);
+    return wrap_lattice(out);
+}
+
+static PyObject *py_radial_strain_opts_default(PyObject *Py_UNUSED(self),
+                                               PyObject *Py_UNUSED(args)) {
+    cz_radial_strain_opts o;
+    cz_radial_strain_opts_default(&o);
+    return Py_BuildValue("{s:N,s:d,s:d,s:d,s:i,s:i}", "center", vec3_array(o.center), "epsilon",
+                         o.epsilon, "radius", o.radius, "exponent", o.exponent, "profile",
+                         (int)o.profile, "object_id", o.object_id);
+}
+
+static PyObject *py_core_shell_strain_opts_default(PyObject *Py_UNUSED(self),
+                                                   PyObject *Py_UNUSED(args)) {
+    cz_core_shell_strain_opts o;
+    cz_core_shell_strain_opts_default(&o);
+    return Py_BuildValue("{s:N,s:d,s:d,s:d,s:d,s:i}", "center", vec3_array(o.center), "core_radius",
+                         o.core_radius, "shell_radius", o.shell_radius, "misfit", o.misfit,
+                         "poisson", o.poisson, "object_id", o.object_id);
+}
+
+/* (new positions (n, 3), atoms moved). The input arrays are never modified. */
+static PyObject *moved_positions(atoms_view *v, cz_status st, size_t moved) {
+    if (st != CZ_OK) {
+        free_atoms_view(v);
+        return raise_status(st);
+    }
+    PyObject *pos = Py_NewRef((PyObject *)v->pos);
+    free_atoms_view(v);
+    return Py_BuildValue("(Nn)", pos, (Py_ssize_t)moved);
+}
+
+static PyObject *py_strain_radial(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"positions", "numbers",  "object_ids", "center",    "epsilon",
+                             "radius",    "exponent", "profile",    "object_id", NULL};
+    PyObject *pos, *z, *ids, *center = NULL, *epsilon = NULL, *radius = NULL, *exponent = NULL,
+                             *profile = NULL, *object_id = NULL;
+    cz_radial_strain_opts o;
+    atoms_view v;
+    size_t moved = 0;
+    int prof;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|OOOOOO:strain_radial", kwlist, &pos, &z, &ids,
+                                     &center, &epsilon, &radius, &exponent, &profile, &object_id))
+        return NULL;
+    cz_radial_strain_opts_default(&o);
+    prof = (int)o.profile;
+    if (!opt_vec3(center, "center", o.center) || !opt_double(epsilon, &o.epsilon) ||
+        !opt_double(radius, &o.radius) || !opt_double(exponent, &o.exponent) ||
+        !opt_int(profile, "profile", &prof) || !opt_int(object_id, "object_id", &o.object_id))
+        return NULL;
+    o.profile = (cz_radial_profile)prof;
+    if (!get_atoms_view(pos, z, ids, NULL, NULL, &v)) return NULL;
+    CZ_NOGIL(st = cz_strain_radial(&v.a, &o, &moved));
+    return moved_positions(&v, st, moved);
+}
+
+static PyObject *py_strain_core_shell(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"positions",    "numbers", "object_ids", "center",    "core_radius",
+                             "shell_radius", "misfit",  "poisson",    "object_id", NULL};
+    PyObject *pos, *z, *ids, *center = NULL, *rc = NULL, *rs = NULL, *misfit = NULL,
+                             *poisson = NULL, *object_id = NULL;
+    cz_core_shell_strain_opts o;
+    atoms_view v;
+    size_t moved = 0;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|OOOOOO:strain_core_shell", kwlist, &pos, &z,
+                                     &ids, &center, &rc, &rs, &misfit, &poisson, &object_id))
+        return NULL;
+    cz_core_shell_strain_opts_default(&o);
+    if (!opt_vec3(center, "center", o.center) || !opt_double(rc, &o.core_radius) ||
+        !opt_double(rs, &o.shell_radius) || !opt_double(misfit, &o.misfit) ||
+        !opt_double(poisson, &o.poisson) || !opt_int(object_id, "object_id", &o.object_id))
+        return NULL;
+    if (!get_atoms_view(pos, z, ids, NULL, NULL, &v)) return NULL;
+    CZ_NOGIL(st = cz_strain_core_shell(&v.a, &o, &moved));
+    return moved_positions(&v, st, moved);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Composition: substitution, vacancies, coordination, roughness, core-shell                   */
+/* ------------------------------------------------------------------------------------------ */
+
+static PyObject *py_substitute_opts_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    cz_substitute_opts o;
+    cz_substitute_opts_default(&o);
+    return Py_BuildValue("{s:i,s:i,s:d,s:i,s:K,s:K}", "z_from", o.z_from, "z_to", o.z_to,
+                         "fraction", o.fraction, "object_id", o.object_id, "seed",
+                         (unsigned long long)o.seed, "stream", (unsigned long long)o.stream);
+}
+
+static PyObject *py_vacancy_opts_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    cz_vacancy_opts o;
+    cz_vacancy_opts_default(&o);
+    return Py_BuildValue("{s:d,s:i,s:i,s:K,s:K}", "fraction", o.fraction, "z", o.z, "object_id",
+                         o.object_id, "seed", (unsigned long long)o.seed, "stream",
+                         (unsigned long long)o.stream);
+}
+
+static PyObject *py_roughen_opts_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    cz_roughen_opts o;
+    cz_roughen_opts_default(&o);
+    return Py_BuildValue("{s:d,s:d,s:i,s:i,s:i,s:K,s:K,s:i}", "fraction", o.fraction, "cutoff",
+                         o.cutoff, "bulk_coordination", o.bulk_coordination, "object_id",
+                         o.object_id, "passes", o.passes, "seed", (unsigned long long)o.seed,
+                         "stream", (unsigned long long)o.stream, "nthreads", o.nthreads);
+}
+
+static PyObject *py_core_shell_opts_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    cz_core_shell_opts o;
+    cz_core_shell_opts_default(&o);
+    return Py_BuildValue("{s:N,s:d,s:i,s:i,s:i,s:i}", "placement", transform_tuple(&o.placement),
+                         "mismatch", o.mismatch, "priority", o.object.priority, "class_id",
+                         o.object.class_id, "grain_id", o.object.grain_id, "object_id",
+                         o.object.object_id);
+}
+
+/* -> (new numbers (n,) int64, atoms changed). */
+static PyObject *py_atoms_substitute(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"positions", "numbers",   "object_ids", "z_from", "z_to",
+                             "fraction",  "object_id", "seed",       "stream", NULL};
+    PyObject *pos, *z, *ids, *z_from = NULL, *z_to = NULL, *fraction = NULL, *object_id = NULL,
+                             *seed = NULL, *stream = NULL;
+    cz_substitute_opts o;
+    atoms_view v;
+    size_t count = 0;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|OOOOOO:atoms_substitute", kwlist, &pos, &z,
+                                     &ids, &z_from, &z_to, &fraction, &object_id, &seed, &stream))
+        return NULL;
+    cz_substitute_opts_default(&o);
+    if (!opt_int(z_from, "z_from", &o.z_from) || !opt_int(z_to, "z_to", &o.z_to) ||
+        !opt_double(fraction, &o.fraction) || !opt_int(object_id, "object_id", &o.object_id) ||
+        !opt_u64(seed, &o.seed) || !opt_u64(stream, &o.stream))
+        return NULL;
+    if (!get_atoms_view(pos, z, ids, NULL, NULL, &v)) return NULL;
+    CZ_NOGIL(st = cz_atoms_substitute(&v.a, &o, &count));
+    if (st != CZ_OK) {
+        free_atoms_view(&v);
+        return raise_status(st);
+    }
+    npy_intp n = (npy_intp)v.a.n;
+    PyObject *out = PyArray_SimpleNew(1, &n, NPY_INT64);
+    if (out != NULL) {
+        int64_t *dst = PyArray_DATA((PyArrayObject *)out);
+        for (npy_intp i = 0; i < n; i++) dst[i] = v.a.z[i];
+    }
+    free_atoms_view(&v);
+    if (out == NULL) return NULL;
+    return Py_BuildValue("(Nn)", out, (Py_ssize_t)count);
+}
+
+/* -> (original indices of the atoms kept, (m,) int64, atoms removed). */
+static PyObject *py_atoms_vacate(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"positions", "numbers", "object_ids", "fraction", "z",
+                             "object_id", "seed",    "stream",     NULL};
+    PyObject *pos, *z_arr, *ids, *fraction = NULL, *z = NULL, *object_id = NULL, *seed = NULL,
+                                 *stream = NULL;
+    cz_vacancy_opts o;
+    atoms_view v;
+    size_t removed = 0;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|OOOOO:atoms_vacate", kwlist, &pos, &z_arr, &ids,
+                                     &fraction, &z, &object_id, &seed, &stream))
+        return NULL;
+    cz_vacancy_opts_default(&o);
+    if (!opt_double(fraction, &o.fraction) || !opt_int(z, "z", &o.z) ||
+        !opt_int(object_id, "object_id", &o.object_id) || !opt_u64(seed, &o.seed) ||
+        !opt_u64(stream, &o.stream))
+        return NULL;
+    if (!get_atoms_view(pos, z_arr, ids, NULL, NULL, &v)) return NULL;
+    view_number_atoms(&v);
+    CZ_NOGIL(st = cz_atoms_vacate(&v.a, &o, &removed));
+    if (st != CZ_OK) {
+        free_atoms_view(&v);
+        return raise_status(st);
+    }
+    PyObject *kept = view_survivors(&v);
+    free_atoms_view(&v);
+    if (kept == NULL) return NULL;
+    return Py_BuildValue("(Nn)", kept, (Py_ssize_t)removed);
+}
+
+static PyObject *py_atoms_coordination(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"positions", "numbers", "cell", "pbc", "cutoff", "nthreads", NULL};
+    PyObject *pos, *z, *cell, *pbc, *nthreads = NULL;
+    double cutoff;
+    cz_roughen_opts r;
+    atoms_view v;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOd|O:atoms_coordination", kwlist, &pos, &z,
+                                     &cell, &pbc, &cutoff, &nthreads))
+        return NULL;
+    /* The thread-count default is the one every cz_atoms_coordination caller in the library
+     * uses (cz_roughen_opts.nthreads: the OpenMP default). */
+    cz_roughen_opts_default(&r);
+    if (!opt_int(nthreads, "nthreads", &r.nthreads)) return NULL;
+    if (!get_atoms_view(pos, z, NULL, cell, pbc, &v)) return NULL;
+    npy_intp n = (npy_intp)v.a.n;
+    int *counts = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(int));
+    if (counts == NULL) {
+        free_atoms_view(&v);
+        return PyErr_NoMemory();
+    }
+    CZ_NOGIL(st = cz_atoms_coordination(&v.a, cutoff, r.nthreads, counts));
+    free_atoms_view(&v);
+    if (st != CZ_OK) {
+        PyMem_Free(counts);
+        return raise_status(st);
+    }
+    PyObject *out = PyArray_SimpleNew(1, &n, NPY_INT64);
+    if (out != NULL) {
+        int64_t *dst = PyArray_DATA((PyArrayObject *)out);
+        for (npy_intp i = 0; i < n; i++) dst[i] = counts[i];
+    }
+    PyMem_Free(counts);
+    return out;
+}
+
+/* -> (original indices of the atoms kept, atoms removed). */
+static PyObject *py_atoms_roughen(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"positions", "numbers", "object_ids",        "cell",      "pbc",
+                             "fraction",  "cutoff",  "bulk_coordination", "object_id", "passes",
+                             "seed",      "stream",  "nthreads",          NULL};
+    PyObject *pos, *z, *ids, *cell, *pbc, *fraction = NULL, *cutoff = NULL, *bulk = NULL,
+                                          *object_id = NULL, *passes = NULL, *seed = NULL,
+                                          *stream = NULL, *nthreads = NULL;
+    cz_roughen_opts o;
+    atoms_view v;
+    size_t removed = 0;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOO|OOOOOOOO:atoms_roughen", kwlist, &pos, &z,
+                                     &ids, &cell, &pbc, &fraction, &cutoff, &bulk, &object_id,
+                                     &passes, &seed, &stream, &nthreads))
+        return NULL;
+    cz_roughen_opts_default(&o);
+    if (!opt_double(fraction, &o.fraction) || !opt_double(cutoff, &o.cutoff) ||
+        !opt_int(bulk, "bulk_coordination", &o.bulk_coordination) ||
+        !opt_int(object_id, "object_id", &o.object_id) || !opt_int(passes, "passes", &o.passes) ||
+        !opt_u64(seed, &o.seed) || !opt_u64(stream, &o.stream) ||
+        !opt_int(nthreads, "nthreads", &o.nthreads))
+        return NULL;
+    if (!get_atoms_view(pos, z, ids, cell, pbc, &v)) return NULL;
+    view_number_atoms(&v);
+    CZ_NOGIL(st = cz_atoms_roughen(&v.a, &o, &removed));
+    if (st != CZ_OK) {
+        free_atoms_view(&v);
+        return raise_status(st);
+    }
+    PyObject *kept = view_survivors(&v);
+    free_atoms_view(&v);
+    if (kept == NULL) return NULL;
+    return Py_BuildValue("(Nn)", kept, (Py_ssize_t)removed);
+}
+
+static PyObject *py_scene_add_core_shell(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"scene",        "core_lattice", "core_volume", "shell_lattice",
+                             "shell_volume", "placement",    "mismatch",    "priority",
+                             "class_id",     "grain_id",     "object_id",   NULL};
+    PyObject *cap, *cl_obj, *cv_obj, *sl_obj, *sv_obj,
+        *placement = NULL, *mismatch = NULL, *priority = NULL, *class_id = NULL, *grain_id = NULL,
+        *object_id = NULL;
+    PyThread_type_lock lock;
+    cz_core_shell_opts o;
+    size_t first = 0;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOO|OOOOOO:scene_add_core_shell", kwlist, &cap,
+                                     &cl_obj, &cv_obj, &sl_obj, &sv_obj, &placement, &mismatch,
+                                     &priority, &class_id, &grain_id, &object_id))
+        return NULL;
+    cz_scene *scene = get_scene(cap, &lock);
+    const cz_lattice *cl = scene ? get_lattice(cl_obj) : NULL;
+    const cz_volume *cv = cl ? get_volume(cv_obj) : NULL;
+    const cz_lattice *sl = cv ? get_lattice(sl_obj) : NULL;
+    const cz_volume *sv = sl ? get_volume(sv_obj) : NULL;
+    if (sv == NULL) return NULL;
+    cz_core_shell_opts_default(&o);
+    if (!opt_transform(placement, &o.placement) || !opt_double(mismatch, &o.mismatch) ||
+        !opt_object(priority, class_id, grain_id, object_id, &o.object))
+        return NULL;
+    CZ_NOGIL_LOCKED(lock, st = cz_scene_add_core_shell(scene, cl, cv, sl, sv, &o, &first));
+    if (st != CZ_OK) return raise_status(st);
+    return PyLong_FromSize_t(first);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Module                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -1562,6 +2689,92 @@ static PyMethodDef methods[] = {
            "format=None, u_rms=None, occupancy=None, padding=None, comment=None) "
            "(cz_atoms_write)."),
     KWARGS(atoms_read, "atoms_read(path, format=None) -> dict of arrays (cz_atoms_read)."),
+    KWARGS(scene_add_atoms,
+           "scene_add_atoms(scene, positions, numbers, clip=None, priority=None, class_id=None, "
+           "grain_id=None, object_id=None) -> index (cz_scene_add_atoms)."),
+    NOARGS(amorphous_opts_default, "Defaults of cz_amorphous_opts as a dict."),
+    KWARGS(amorphous_fill,
+           "amorphous_fill(origin, cell, pbc, z=None, fraction=None, d_min=None, "
+           "density_g_cm3=None, density_atoms_a3=None, attempts_per_atom=None, max_atoms=None, "
+           "seed=None, object_id=None, grain_id=None, class_id=None) -> (dict of arrays, stats) "
+           "(cz_amorphous_fill)."),
+    NOARGS(wulff_opts_default, "Defaults of cz_wulff_opts as a dict."),
+    NOARGS(decahedron_opts_default, "Defaults of cz_decahedron_opts as a dict."),
+    NOARGS(icosahedron_opts_default, "Defaults of cz_icosahedron_opts as a dict."),
+    NOARGS(particle_place_opts_default, "Defaults of cz_particle_place_opts as a dict."),
+    KWARGS(miller_family,
+           "miller_family(lattice, hkl, symprec=None) -> list of (h, k, l) (cz_miller_family)."),
+    KWARGS(particle_wulff,
+           "particle_wulff(lattice, table, radius=None, radius_kind=None, target_atoms=None, "
+           "snap=None, center=None, symprec=None, interface_hkl=None, interface_gamma=None, "
+           "substrate_gamma=None, max_atoms=None) -> particle (cz_particle_wulff)."),
+    KWARGS(particle_decahedron,
+           "particle_decahedron(lattice, p=None, q=None, r=None, shells=None, radius=None, "
+           "strain=None, poisson_ratio=None, symprec=None, max_atoms=None) -> particle "
+           "(cz_particle_decahedron)."),
+    KWARGS(particle_icosahedron,
+           "particle_icosahedron(lattice, shells=None, radius=None, symprec=None, "
+           "max_atoms=None) -> particle (cz_particle_icosahedron)."),
+    VARARGS(particle_info, "particle_info(particle) -> dict: copies of the struct's fields."),
+    VARARGS(particle_lattice, "particle_lattice(particle) -> lattice (cz_lattice_copy)."),
+    VARARGS(particle_grain,
+            "particle_grain(particle, g) -> (volume, (m, t)): grain g's region (a copy) and "
+            "lattice transform."),
+    KWARGS(particle_fill,
+           "particle_fill(particle, placement=None, object_id=None, grain_id=None, "
+           "priority=None, class_id=None) -> dict of arrays (cz_particle_fill)."),
+    KWARGS(scene_add_particle,
+           "scene_add_particle(scene, particle, placement=None, object_id=None, grain_id=None, "
+           "priority=None, class_id=None) -> first index (cz_scene_add_particle)."),
+    NOARGS(defect_plane_default,
+           "defect_plane_default() -> (kind, hkl, position, snap, shift) "
+           "(cz_defect_plane_default)."),
+    NOARGS(defect_draw_opts_default, "Defaults of cz_defect_draw_opts as a dict."),
+    KWARGS(scene_add_defected_crystal,
+           "scene_add_defected_crystal(scene, lattice, volume, planes, placement=None, "
+           "priority=None, class_id=None, grain_id=None, object_id=None) -> (first, ngrains, "
+           "resolved planes) (cz_scene_add_defected_crystal)."),
+    KWARGS(defect_planes_draw,
+           "defect_planes_draw(lattice, volume, ntwins=None, nfaults=None, seed=None, "
+           "stream=None, family=None, variants=None, same_variant=None, min_separation=None, "
+           "margin=None) -> list of planes (cz_defect_planes_draw)."),
+    VARARGS(strain_from_voigt, "strain_from_voigt(voigt) -> (3, 3) (cz_strain_from_voigt)."),
+    KWARGS(strain_transform,
+           "strain_transform(eps, frame, placement=None, center=None) -> (m, t) "
+           "(cz_strain_transform)."),
+    VARARGS(lattice_strain, "lattice_strain(lattice, eps) -> lattice (cz_lattice_strain)."),
+    NOARGS(radial_strain_opts_default, "Defaults of cz_radial_strain_opts as a dict."),
+    NOARGS(core_shell_strain_opts_default, "Defaults of cz_core_shell_strain_opts as a dict."),
+    KWARGS(strain_radial,
+           "strain_radial(positions, numbers, object_ids, center=None, epsilon=None, "
+           "radius=None, exponent=None, profile=None, object_id=None) -> (new positions, moved) "
+           "(cz_strain_radial)."),
+    KWARGS(strain_core_shell,
+           "strain_core_shell(positions, numbers, object_ids, center=None, core_radius=None, "
+           "shell_radius=None, misfit=None, poisson=None, object_id=None) -> (new positions, "
+           "moved) (cz_strain_core_shell)."),
+    NOARGS(substitute_opts_default, "Defaults of cz_substitute_opts as a dict."),
+    NOARGS(vacancy_opts_default, "Defaults of cz_vacancy_opts as a dict."),
+    NOARGS(roughen_opts_default, "Defaults of cz_roughen_opts as a dict."),
+    NOARGS(core_shell_opts_default, "Defaults of cz_core_shell_opts as a dict."),
+    KWARGS(atoms_substitute,
+           "atoms_substitute(positions, numbers, object_ids, z_from=None, z_to=None, "
+           "fraction=None, object_id=None, seed=None, stream=None) -> (new numbers, count) "
+           "(cz_atoms_substitute)."),
+    KWARGS(atoms_vacate,
+           "atoms_vacate(positions, numbers, object_ids, fraction=None, z=None, object_id=None, "
+           "seed=None, stream=None) -> (indices kept, removed) (cz_atoms_vacate)."),
+    KWARGS(atoms_coordination,
+           "atoms_coordination(positions, numbers, cell, pbc, cutoff, nthreads=None) -> (n,) "
+           "int64 (cz_atoms_coordination)."),
+    KWARGS(atoms_roughen,
+           "atoms_roughen(positions, numbers, object_ids, cell, pbc, fraction=None, cutoff=None, "
+           "bulk_coordination=None, object_id=None, passes=None, seed=None, stream=None, "
+           "nthreads=None) -> (indices kept, removed) (cz_atoms_roughen)."),
+    KWARGS(scene_add_core_shell,
+           "scene_add_core_shell(scene, core_lattice, core_volume, shell_lattice, shell_volume, "
+           "placement=None, mismatch=None, priority=None, class_id=None, grain_id=None, "
+           "object_id=None) -> index of the core (cz_scene_add_core_shell)."),
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {
@@ -1601,6 +2814,33 @@ static int add_constants(PyObject *m) {
         {"FORMAT_LAMMPS", CZ_FORMAT_LAMMPS},
         {"FORMAT_PRISMATIC", CZ_FORMAT_PRISMATIC},
         {"MAX_Z", CZ_MAX_Z},
+        {"AMORPHOUS_MAX_SPECIES", CZ_AMORPHOUS_MAX_SPECIES},
+        {"MAX_FAMILY", CZ_MAX_FAMILY},
+        {"PARTICLE_WULFF", CZ_PARTICLE_WULFF},
+        {"PARTICLE_WINTERBOTTOM", CZ_PARTICLE_WINTERBOTTOM},
+        {"PARTICLE_DECAHEDRON", CZ_PARTICLE_DECAHEDRON},
+        {"PARTICLE_ICOSAHEDRON", CZ_PARTICLE_ICOSAHEDRON},
+        {"RADIUS_EQUIVALENT", CZ_RADIUS_EQUIVALENT},
+        {"RADIUS_MAX", CZ_RADIUS_MAX},
+        {"MTP_STRAIN_HOMOGENEOUS", CZ_MTP_STRAIN_HOMOGENEOUS},
+        {"MTP_STRAIN_RADIAL", CZ_MTP_STRAIN_RADIAL},
+        {"MTP_STRAIN_NONE", CZ_MTP_STRAIN_NONE},
+        {"DEFECTS_MAX_PLANES", CZ_DEFECTS_MAX_PLANES},
+        {"DEFECTS_MAX_CELLS", CZ_DEFECTS_MAX_CELLS},
+        {"DEFECT_TWIN", CZ_DEFECT_TWIN},
+        {"DEFECT_MIRROR", CZ_DEFECT_MIRROR},
+        {"DEFECT_SHIFT", CZ_DEFECT_SHIFT},
+        {"SNAP_AUTO", CZ_SNAP_AUTO},
+        {"SNAP_NONE", CZ_SNAP_NONE},
+        {"SNAP_LAYER", CZ_SNAP_LAYER},
+        {"SNAP_GAP", CZ_SNAP_GAP},
+        {"FAMILY_CUBIC_111", CZ_FAMILY_CUBIC_111},
+        {"FAMILY_HEX_0001", CZ_FAMILY_HEX_0001},
+        {"FAMILY_CUSTOM", CZ_FAMILY_CUSTOM},
+        {"STRAIN_CARTESIAN", CZ_STRAIN_CARTESIAN},
+        {"STRAIN_CRYSTAL", CZ_STRAIN_CRYSTAL},
+        {"RADIAL_POWER", CZ_RADIAL_POWER},
+        {"RADIAL_INCLUSION", CZ_RADIAL_INCLUSION},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
         if (PyModule_AddIntConstant(m, ints[i].name, ints[i].value) < 0) return -1;

@@ -14,15 +14,26 @@ Example::
     particle = cz.fill(au, cz.Sphere(25.0))           # 3925 atoms
     cz.write("particle.xyz", particle)
 
+Beyond single crystals: :class:`Wulff`, :class:`Winterbottom`, :class:`Decahedron` and
+:class:`Icosahedron` particles, planar defects (:class:`DefectPlane`,
+:meth:`Scene.add_defected_crystal`, :func:`defect_planes`), strain (:mod:`cz.strain`),
+composition (:func:`substitute`, :func:`vacate`, :func:`roughen`, :func:`coordination`,
+:meth:`Scene.add_core_shell`) and amorphous solids (:func:`amorphous`).
+
 Errors: invalid arguments raise ValueError, allocation failures MemoryError, file problems
 OSError, anything else from the C library :class:`CzError` (a RuntimeError), always with the
 library's message naming the function and the offending value.
 """
 
-from . import _cz, rng
+from . import _cz, rng, strain
 from ._cz import CzError
+from .amorphous import amorphous
+from .composition import coordination, roughen, substitute, vacate
+from .defects import DefectedCrystal, DefectPlane, defect_planes
 from .io import read, write
 from .lattice import Lattice, cell_from_parameters
+from .particles import (Decahedron, Facet, Grain, Icosahedron, Particle, Winterbottom, Wulff,
+                        miller_family)
 from .scene import Scene, count, fill
 from .spec import Spec
 from .transform import Transform
@@ -51,7 +62,9 @@ def atomic_number(symbol: str) -> int:
 
 def defaults() -> dict:
     """The C library's option defaults, by options struct (fill, spacegroup, prototype, object,
-    populate, write). Every ``None`` argument in this package means "this default"."""
+    populate, write, amorphous, wulff, decahedron, icosahedron, particle_place, defect_plane,
+    defect_draw, radial_strain, core_shell_strain, substitute, vacancy, roughen, core_shell).
+    Every ``None`` argument in this package means "this default"."""
     return {
         "fill": _cz.fill_opts_default(),
         "spacegroup": _cz.spacegroup_opts_default(),
@@ -59,6 +72,19 @@ def defaults() -> dict:
         "object": _cz.object_opts_default(),
         "populate": _cz.populate_opts_default(),
         "write": _cz.write_opts_default(),
+        "amorphous": _cz.amorphous_opts_default(),
+        "wulff": _cz.wulff_opts_default(),
+        "decahedron": _cz.decahedron_opts_default(),
+        "icosahedron": _cz.icosahedron_opts_default(),
+        "particle_place": _cz.particle_place_opts_default(),
+        "defect_plane": DefectPlane._from_tuple(_cz.defect_plane_default()),
+        "defect_draw": _cz.defect_draw_opts_default(),
+        "radial_strain": _cz.radial_strain_opts_default(),
+        "core_shell_strain": _cz.core_shell_strain_opts_default(),
+        "substitute": _cz.substitute_opts_default(),
+        "vacancy": _cz.vacancy_opts_default(),
+        "roughen": _cz.roughen_opts_default(),
+        "core_shell": _cz.core_shell_opts_default(),
     }
 
 
@@ -66,25 +92,42 @@ __all__ = [
     "Box",
     "CzError",
     "Cylinder",
+    "Decahedron",
+    "DefectPlane",
+    "DefectedCrystal",
+    "Facet",
+    "Grain",
     "HalfSpace",
     "Hull",
+    "Icosahedron",
     "Lattice",
     "MAX_ATOMS",
     "MillerPlane",
+    "Particle",
     "Polyhedron",
     "Scene",
     "Spec",
     "Sphere",
     "Transform",
     "Volume",
+    "Winterbottom",
+    "Wulff",
+    "amorphous",
     "atomic_number",
     "cell_from_parameters",
+    "coordination",
     "count",
     "defaults",
+    "defect_planes",
     "element_mass",
     "element_symbol",
     "fill",
+    "miller_family",
     "read",
     "rng",
+    "roughen",
+    "strain",
+    "substitute",
+    "vacate",
     "write",
 ]

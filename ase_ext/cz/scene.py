@@ -1,5 +1,9 @@
 """Crystal fills and scenes, returned as ase.Atoms with per-atom labels.
 
+A scene holds crystal objects (:meth:`Scene.add`), explicit atoms (:meth:`Scene.add_atoms`),
+particles (:meth:`Scene.add_particle`), defected crystals (:meth:`Scene.add_defected_crystal`)
+and core–shell particles (:meth:`Scene.add_core_shell`).
+
 Labels are stored in ``atoms.arrays['object_id']`` (1-based object index, 0 = none),
 ``['grain_id']`` and ``['class_id']`` (0 none, 1 particle, 2 substrate, 3 ligand).
 """
@@ -7,8 +11,10 @@ Labels are stored in ``atoms.arrays['object_id']`` (1-based object index, 0 = no
 from __future__ import annotations
 
 from . import _cz
+from ._convert import atomic_numbers, rows
 from ._convert import class_id as _class_id
 from ._convert import mat33, pbc3, to_atoms
+from .defects import DefectedCrystal, DefectPlane, _planes_arg
 from .lattice import Lattice
 from .transform import Transform
 from .volume import Volume
@@ -79,7 +85,7 @@ class Scene:
         _cz.scene_set_cell(self._handle, mat33(cell, "cell"), pbc3(pbc))
 
     def add(self, lattice: Lattice, volume: Volume, priority: int | None = None, class_=None,
-            grain: int | None = None) -> int:
+            grain: int | None = None, object_id: int | None = None) -> int:
         """Add a crystal object and return its index (its atoms get object_id = index + 1).
 
         Args:
@@ -87,10 +93,113 @@ class Scene:
             priority: larger wins overlaps; None = library default (0).
             class_: 'particle', 'substrate', 'ligand', 'none' or a number; None = particle.
             grain: grain label; None = the object id.
+            object_id: object label; None = index + 1. Objects sharing an object_id form one
+                labelled object (e.g. the grains of a twinned particle).
         """
         return _cz.scene_add_crystal(self._handle, lattice._handle, volume._handle,
                                      priority=priority, class_id=_class_id(class_),
-                                     grain_id=grain)
+                                     grain_id=grain, object_id=object_id)
+
+    def add_atoms(self, atoms, clip: Volume | None = None, priority: int | None = None,
+                  class_=None, grain: int | None = None, object_id: int | None = None) -> int:
+        """Add explicit atoms (an amorphous block, a molecule, any ase.Atoms) as one object and
+        return its index.
+
+        Only positions and species are copied; the atoms' own labels and cell are ignored.
+        For this object the 'lattice' transform mode moves the atoms, 'region' the clip.
+
+        Args:
+            atoms: ase.Atoms (or anything with get_positions() and get_atomic_numbers()).
+            clip: keep only atoms inside this volume; it is also the object's region in overlap
+                resolution. None = keep all and remove nobody else's atoms.
+            priority, class_, grain, object_id: as for :meth:`add`.
+        """
+        return _cz.scene_add_atoms(self._handle, rows(atoms.get_positions(), "positions"),
+                                   atomic_numbers(atoms.get_atomic_numbers()),
+                                   clip=None if clip is None else clip._handle,
+                                   priority=priority, class_id=_class_id(class_),
+                                   grain_id=grain, object_id=object_id)
+
+    def add_particle(self, particle, placement: Transform | None = None,
+                     priority: int | None = None, class_=None, grain: int | None = None,
+                     object_id: int | None = None) -> range:
+        """Add a :class:`cz.Particle`: one object per grain, in grain order, all sharing one
+        object_id. Atoms shared by neighbouring grains are kept once, by the earlier grain.
+
+        Args:
+            particle: a Wulff, Winterbottom, Decahedron or Icosahedron particle.
+            placement: particle frame → world, applied locked to every grain; None = identity.
+            priority, class_: as for :meth:`add`.
+            grain: grain ids grain, grain + 1, ...; None = each grain's own object id (unique
+                in the scene).
+            object_id: None = the first grain's index + 1.
+
+        Returns:
+            range of the grains' scene indices (for per-grain transforms such as strain).
+        """
+        first = _cz.scene_add_particle(self._handle, particle._handle,
+                                       placement=None if placement is None else placement.pair,
+                                       object_id=object_id, grain_id=grain, priority=priority,
+                                       class_id=_class_id(class_))
+        return range(first, first + particle.ngrains)
+
+    def add_defected_crystal(self, lattice: Lattice, volume: Volume, planes=(),
+                             placement: Transform | None = None, priority: int | None = None,
+                             class_=None, grain: int | None = None,
+                             object_id: int | None = None) -> DefectedCrystal:
+        """Add a crystal cut by volume and split by defect planes (twins, mirrors, stacking
+        faults) into grains; see :mod:`cz.defects`.
+
+        Args:
+            lattice: the matrix lattice.
+            volume: the region in the particle frame (the lattice's frame), bounded.
+            planes: :class:`cz.DefectPlane` objects or dicts (kind, hkl, position, snap,
+                shift), e.g. from :func:`cz.defect_planes`; empty = one grain.
+            placement: particle frame → world, applied locked to every grain; None = identity.
+            priority, class_: as for :meth:`add`.
+            grain: grain ids grain, grain + 1, ...; None = each grain's own index + 1.
+            object_id: None = the first grain's index + 1, shared by all grains.
+
+        Returns:
+            DefectedCrystal(indices, planes): the grains' scene indices and the planes as used
+            (snapped positions, explicit shifts). Nothing is added when the call fails.
+        """
+        first, ngrains, resolved = _cz.scene_add_defected_crystal(
+            self._handle, lattice._handle, volume._handle, _planes_arg(planes),
+            placement=None if placement is None else placement.pair, priority=priority,
+            class_id=_class_id(class_), grain_id=grain, object_id=object_id)
+        return DefectedCrystal(range(first, first + ngrains),
+                               [DefectPlane._from_tuple(t) for t in resolved])
+
+    def add_core_shell(self, core_lattice: Lattice, core_volume: Volume, shell_lattice: Lattice,
+                       shell_volume: Volume, placement: Transform | None = None, *,
+                       mismatch: float | None = None, priority: int | None = None,
+                       class_=None, grain: int | None = None,
+                       object_id: int | None = None) -> range:
+        """Add a core–shell particle: the core lattice in core_volume, the shell lattice in
+        shell_volume (which may include the core region: the core wins it), sharing one
+        object_id with distinct grain ids.
+
+        Args:
+            core_lattice, core_volume, shell_lattice, shell_volume: particle frame.
+            placement: particle frame → world, locked to both; None = identity.
+            mismatch: scale the shell lattice by (1 + mismatch) about the origin (an
+                incoherent shell); None = library default (0). For a coherent shell give the
+                shell species on the core's spacing and relax with cz.strain.core_shell.
+            priority: the shell's; the core gets priority + 1. None = library default.
+            class_: as for :meth:`add`.
+            grain: core grain, shell grain + 1; None = each object's own index + 1.
+            object_id: None = the core's index + 1.
+
+        Returns:
+            range(core index, shell index + 1).
+        """
+        first = _cz.scene_add_core_shell(
+            self._handle, core_lattice._handle, core_volume._handle, shell_lattice._handle,
+            shell_volume._handle, placement=None if placement is None else placement.pair,
+            mismatch=mismatch, priority=priority, class_id=_class_id(class_), grain_id=grain,
+            object_id=object_id)
+        return range(first, first + 2)
 
     def transform(self, index: int, transform: Transform, mode: str = "locked") -> None:
         """Apply transform to object index after its earlier transforms.

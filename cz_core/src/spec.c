@@ -20,6 +20,7 @@
 #include "cz/cz_elements.h"
 #include "cz/cz_io.h"
 #include "cz/cz_lattice.h"
+#include "cz/cz_ligands.h"
 #include "cz/cz_particles.h"
 #include "cz/cz_placement.h"
 #include "cz/cz_rng.h"
@@ -45,6 +46,7 @@ typedef struct snode {
 
 struct cz_spec {
     char *name;
+    char *dir; /* directory of the spec file ("" for strings): relative paths start there */
     snode *root;
 };
 
@@ -174,6 +176,16 @@ static cz_status parse(const char *text, size_t len, const char *name, cz_spec *
         return CZ_FAIL_AS("cz_spec_parse", CZ_ENOMEM, "cannot allocate the spec");
     }
     sp->root = root;
+    /* Files named in a spec (molecules, structures) are relative to the spec's directory. */
+    const char *slash = strrchr(name, '/');
+    size_t dl = slash && name[0] != '<' ? (size_t)(slash - name) + 1 : 0;
+    sp->dir = malloc(dl + 1);
+    if (!sp->dir) {
+        cz_spec_destroy(sp);
+        return CZ_FAIL_AS("cz_spec_parse", CZ_ENOMEM, "cannot allocate the spec");
+    }
+    memcpy(sp->dir, name, dl);
+    sp->dir[dl] = '\0';
     *out = sp;
     return CZ_OK;
 }
@@ -227,6 +239,7 @@ void cz_spec_destroy(cz_spec *sp) {
     if (!sp) return;
     node_free(sp->root);
     free(sp->name);
+    free(sp->dir);
     free(sp);
 }
 
@@ -248,6 +261,13 @@ typedef struct {
         double top;
     } surf[64];
     size_t nsurf;
+    /* Ligand blocks to apply after the scene is built: object id and the block. */
+    struct {
+        int object_id;
+        const snode *node;
+        char path[512];
+    } lig[64];
+    size_t nlig;
 } ctx;
 
 /* Path segments: ".key" or "[i]"; the leading dot is dropped for display. */
@@ -1516,12 +1536,53 @@ static cz_status rest_shift(ctx *c, const snode *m, const cz_volume *region,
     return CZ_OK;
 }
 
+/* A file named in the spec: absolute, or relative to the spec's directory. */
+static void spec_path(const ctx *c, const char *name, char *buf, size_t len) {
+    if (name[0] == '/' || !c->spec->dir[0])
+        snprintf(buf, len, "%s", name);
+    else
+        snprintf(buf, len, "%s%s", c->spec->dir, name);
+}
+
+/* Decorate object `object_id` with molecules (after the scene is built, so the sites are the
+ * particle's real surface atoms) and append them to the atoms. */
+static cz_status apply_ligands(ctx *c, const snode *m, int object_id, size_t k, cz_atoms *atoms) {
+    static const char *const keys[] = {"molecule", "anchor", "bond_length", "coverage",
+                                       "clash_distance", "ligand_distance", NULL};
+    cz_status s = check_keys(c, m, keys, "ligands");
+    if (s != CZ_OK) return s;
+    cz_ligand_opts lo;
+    cz_ligand_opts_default(&lo);
+    const char *file = NULL;
+    long anchor = 0;
+    FIELD(c, m, "molecule", 1, get_string(c, node, &file));
+    FIELD(c, m, "bond_length", 1, get_number_in(c, node, 0, 10, 1, &lo.bond_length));
+    FIELD(c, m, "anchor", 0, get_int(c, node, 0, 100000, &anchor));
+    FIELD(c, m, "coverage", 0, get_number_in(c, node, 0, 1, 0, &lo.coverage));
+    FIELD(c, m, "clash_distance", 0, get_number_in(c, node, 0, 10, 0, &lo.clash_distance));
+    FIELD(c, m, "ligand_distance", 0, get_number_in(c, node, 0, 10, 0, &lo.ligand_distance));
+    lo.anchor = (size_t)anchor;
+    lo.sites.object_id = object_id;
+    lo.seed = c->seed;
+    lo.stream = field_stream(c) + 2 * k;
+    char path[1024];
+    spec_path(c, file, path, sizeof path);
+    cz_atoms *mol = NULL, *ligs = NULL;
+    s = cz_atoms_read(path, CZ_FORMAT_AUTO, &mol);
+    if (s == CZ_OK) s = cz_ligands_place(atoms, NULL, mol, &lo, &ligs, NULL);
+    if (s == CZ_OK) s = cz_atoms_append(atoms, ligs);
+    cz_atoms_destroy(mol);
+    cz_atoms_destroy(ligs);
+    if (s == CZ_EINVAL || s == CZ_EIO) s = bad(c, m, "%s", cz_last_error());
+    return s;
+}
+
 static cz_status build_object(ctx *c, const snode *m, cz_scene *scene) {
     if (m->kind == N_MAP && map_get(m, "amorphous")) return build_amorphous_object(c, m, scene);
     if (m->kind == N_MAP && map_get(m, "substrate")) return build_substrate_object(c, m, scene);
     static const char *const keys[] = {"name", "lattice", "shape", "particle", "defects",
                                        "position", "orientation", "priority", "class",
-                                       "amorphous", "substrate", "rest_on", NULL};
+                                       "amorphous", "substrate", "rest_on", "ligands", NULL};
     cz_status s = check_keys(c, m, keys, "an object");
     if (s != CZ_OK) return s;
     const snode *ln = map_get(m, "lattice"), *sn = map_get(m, "shape"), *pn_ = map_get(m, "particle"),
@@ -1608,6 +1669,18 @@ static cz_status build_object(ctx *c, const snode *m, cz_scene *scene) {
     cz_transform_translation(pos, &move);
     cz_transform_compose(&both, &move, &both);
     if (s == CZ_OK) s = note_object(c, m, scene, prio);
+    const snode *lg = map_get(m, "ligands");
+    if (s == CZ_OK && lg) {
+        if (c->nlig >= sizeof c->lig / sizeof c->lig[0]) {
+            s = bad(c, lg, "at most 64 objects with ligands");
+        } else {
+            /* The block is read after populate; remember its path for error messages. */
+            c->lig[c->nlig].object_id = (int)cz_scene_count(scene) + 1;
+            c->lig[c->nlig].node = lg;
+            snprintf(c->lig[c->nlig].path, sizeof c->lig[c->nlig].path, "%s.ligands", c->path);
+            c->nlig++;
+        }
+    }
     /* Defects split one crystal region: a shape, or a single-grain (Wulff) particle. */
     cz_defect_plane planes[CZ_DEFECTS_MAX_PLANES];
     size_t nplanes = 0;
@@ -1763,6 +1836,13 @@ cz_status cz_spec_build(const cz_spec *spec, const cz_spec_build_opts *opts, cz_
             co.npriority = cz_scene_count(scene) + 1;
             co.nthreads = bo.nthreads;
             s = cz_atoms_remove_clashes(atoms, &co, NULL);
+        }
+        for (size_t k = 0; s == CZ_OK && k < c.nlig; k++) {
+            size_t o = path_push(&c, "%s", "");
+            snprintf(c.path, sizeof c.path, "%s", c.lig[k].path);
+            c.plen = strlen(c.path);
+            s = apply_ligands(&c, c.lig[k].node, c.lig[k].object_id, k, atoms);
+            path_pop(&c, o);
         }
         if (s == CZ_OK && atoms->n == 0) {
             s = bad(&c, objs, "the scene holds no atoms");

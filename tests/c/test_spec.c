@@ -385,11 +385,63 @@ static void test_substrate_rest_clash(void) {
                  "objects[0].substrate.graphene.layers: must be in 1..1000");
 }
 
+/* Ligands: molecules anchored on the particle's surface sites after the scene is built. */
+static void test_ligands(void) {
+    char mol[512], y[2048];
+    snprintf(mol, sizeof mol, "%s/spec_co.xyz", cz_test_tmpdir());
+    FILE *f = fopen(mol, "w");
+    if (!f) return;
+    fprintf(f, "2\nProperties=species:S:1:pos:R:3\nC 0 0 0\nO 0 0 1.128\n");
+    fclose(f);
+    snprintf(y, sizeof y,
+             "objects:\n"
+             "  - lattice: {prototype: fcc, elements: Pt, a: 3.92}\n"
+             "    particle: {wulff: {energies: [{hkl: [1,1,1], gamma: 1}], radius: 9}}\n"
+             "    ligands: {molecule: %s, bond_length: 1.85, coverage: 0.5}\n",
+             mol);
+    cz_atoms *a = build(y, 8, 1), *b = build(y, 8, 1);
+    if (!a || !b) return;
+    size_t nc = 0, no = 0, npt = 0, bad_class = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        nc += a->z[i] == 6;
+        no += a->z[i] == 8;
+        npt += a->z[i] == 78;
+        if (a->z[i] != 78 && a->class_id[i] != CZ_CLASS_LIGAND) bad_class++;
+    }
+    CZ_CHECK(nc > 20 && nc == no && bad_class == 0, "CO ligands: %zu C, %zu O on %zu Pt", nc, no, npt);
+    /* Every C sits 1.85 Å from its nearest Pt. */
+    size_t off = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        if (a->z[i] != 6) continue;
+        double best = INFINITY;
+        for (size_t j = 0; j < a->n; j++)
+            if (a->z[j] == 78) {
+                double d[3] = {a->xyz[j][0] - a->xyz[i][0], a->xyz[j][1] - a->xyz[i][1],
+                               a->xyz[j][2] - a->xyz[i][2]};
+                best = fmin(best, sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]));
+            }
+        if (fabs(best - 1.85) > 1e-6) off++;
+    }
+    CZ_CHECK(off == 0, "%zu anchors not at the bond length", off);
+    CZ_CHECK(a->n == b->n && memcmp(a->xyz, b->xyz, a->n * sizeof *a->xyz) == 0, "same bytes");
+    cz_atoms_destroy(a);
+    cz_atoms_destroy(b);
+    expect_error("objects:\n  - lattice: {prototype: fcc, elements: Pt, a: 3.92}\n"
+                 "    shape: {sphere: {radius: 6}}\n"
+                 "    ligands: {molecule: /nonexistent/m.xyz, bond_length: 1.85}\n",
+                 4, "objects[0].ligands: cz_atoms_read");
+    expect_error("objects:\n  - lattice: {prototype: fcc, elements: Pt, a: 3.92}\n"
+                 "    shape: {sphere: {radius: 6}}\n"
+                 "    ligands: {molecule: x.xyz, bond_length: 1.85, coverage: 1.5}\n",
+                 4, "objects[0].ligands.coverage: must be");
+}
+
 int main(void) {
     test_valid();
     test_amorphous_scene();
     test_particles_and_defects();
     test_substrate_rest_clash();
+    test_ligands();
     test_errors();
     return cz_test_summary("spec");
 }
