@@ -265,7 +265,7 @@ typedef struct {
     struct {
         int object_id;
         const snode *node;
-        char path[512];
+        char path[512 + 16]; /* a field path (< 512) + ".ligands" */
     } lig[64];
     size_t nlig;
 } ctx;
@@ -1839,8 +1839,11 @@ cz_status cz_spec_build(const cz_spec *spec, const cz_spec_build_opts *opts, cz_
         }
         for (size_t k = 0; s == CZ_OK && k < c.nlig; k++) {
             size_t o = path_push(&c, "%s", "");
-            snprintf(c.path, sizeof c.path, "%s", c.lig[k].path);
-            c.plen = strlen(c.path);
+            size_t len = strlen(c.lig[k].path);
+            if (len >= sizeof c.path) len = sizeof c.path - 1;
+            memcpy(c.path, c.lig[k].path, len);
+            c.path[len] = '\0';
+            c.plen = len;
             s = apply_ligands(&c, c.lig[k].node, c.lig[k].object_id, k, atoms);
             path_pop(&c, o);
         }
