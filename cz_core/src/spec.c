@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #include "cz/cz_amorphous.h"
+#include "cz/cz_composition.h"
 #include "cz/cz_defects.h"
 #include "cz/cz_elements.h"
 #include "cz/cz_io.h"
@@ -1577,12 +1578,114 @@ static cz_status apply_ligands(ctx *c, const snode *m, int object_id, size_t k, 
     return s;
 }
 
+/* Orientation, position (x, y, z; or x, y with rest_on), priority and class of an object:
+ * `tf` takes the particle frame to the world. The particle's centre goes to the origin, the
+ * orientation turns it about that point, then it moves to its position. `region` (particle
+ * frame) is what rest_on sets down. */
+static cz_status build_placement(ctx *c, const snode *m, const cz_lattice *lat,
+                                 const cz_volume *region, const double center[3],
+                                 cz_transform *tf, long *prio, int *cls) {
+    cz_transform rot, move, shift;
+    double pos[3] = {0, 0, 0}, mc[3] = {-center[0], -center[1], -center[2]};
+    const snode *on = map_get(m, "orientation"), *rn = map_get(m, "rest_on");
+    cz_transform_identity(&rot);
+    FIELD(c, m, "orientation", 0, build_orientation(c, node, lat, &rot));
+    /* Resting particles take their height from the surface: x, y only. */
+    FIELD(c, m, "position", 0, get_vector(c, node, rn ? 2 : 3, pos));
+    FIELD(c, m, "priority", 0, get_int(c, node, -1000000, 1000000, prio));
+    FIELD(c, m, "class", 0, class_from_name(c, node, cls));
+    (void)on;
+    cz_transform_translation(mc, &shift);
+    cz_transform_compose(&shift, &rot, tf);
+    FIELD(c, m, "rest_on", 0, rest_shift(c, node, region, tf, &pos[2]));
+    cz_transform_translation(pos, &move);
+    cz_transform_compose(tf, &move, tf);
+    return CZ_OK;
+}
+
+/* Remember an object's ligand block, applied after the scene is built. */
+static cz_status note_ligands(ctx *c, const snode *m, const cz_scene *scene) {
+    const snode *lg = map_get(m, "ligands");
+    if (!lg) return CZ_OK;
+    if (c->nlig >= sizeof c->lig / sizeof c->lig[0]) return bad(c, lg, "at most 64 objects with ligands");
+    c->lig[c->nlig].object_id = (int)cz_scene_count(scene) + 1;
+    c->lig[c->nlig].node = lg;
+    snprintf(c->lig[c->nlig].path, sizeof c->lig[c->nlig].path, "%s.ligands", c->path);
+    c->nlig++;
+    return CZ_OK;
+}
+
+/* A core–shell particle: two lattices in two shapes, the core winning the overlap. */
+static cz_status build_core_shell_object(ctx *c, const snode *m, cz_scene *scene) {
+    static const char *const keys[] = {"name", "core_shell", "position", "orientation",
+                                       "rest_on", "priority", "class", "ligands", NULL};
+    cz_status s = check_keys(c, m, keys, "a core-shell object");
+    if (s != CZ_OK) return s;
+    const snode *cs = map_get(m, "core_shell");
+    static const char *const k2[] = {"core", "shell", "mismatch", NULL};
+    static const char *const k3[] = {"lattice", "shape", NULL};
+    cz_lattice *lat[2] = {NULL, NULL};
+    cz_volume *vol[2] = {NULL, NULL};
+    cz_core_shell_opts co;
+    cz_core_shell_opts_default(&co);
+    size_t o = path_push(c, ".core_shell");
+    s = check_keys(c, cs, k2, "a core and a shell");
+    for (int i = 0; s == CZ_OK && i < 2; i++) {
+        const char *part = i ? "shell" : "core";
+        const snode *pn = map_get(cs, part);
+        if (!pn) {
+            s = bad(c, cs, "missing required key \"%s\"", part);
+            break;
+        }
+        size_t o2 = path_push(c, ".%s", part);
+        s = check_keys(c, pn, k3, "a lattice and a shape");
+        if (s == CZ_OK && (!map_get(pn, "lattice") || !map_get(pn, "shape")))
+            s = bad(c, pn, "give a lattice and a shape");
+        if (s == CZ_OK) {
+            size_t o3 = path_push(c, ".lattice");
+            s = build_lattice(c, map_get(pn, "lattice"), &lat[i]);
+            path_pop(c, o3);
+        }
+        if (s == CZ_OK) {
+            size_t o3 = path_push(c, ".shape");
+            s = build_shape(c, map_get(pn, "shape"), lat[i], &vol[i]);
+            path_pop(c, o3);
+        }
+        path_pop(c, o2);
+    }
+    if (s == CZ_OK && map_get(cs, "mismatch")) {
+        size_t o2 = path_push(c, ".mismatch");
+        s = get_number_in(c, map_get(cs, "mismatch"), -0.5, 0.5, 0, &co.mismatch);
+        path_pop(c, o2);
+    }
+    path_pop(c, o);
+    long prio = 0;
+    int cls = CZ_CLASS_PARTICLE;
+    const double zero[3] = {0, 0, 0};
+    if (s == CZ_OK) s = build_placement(c, m, lat[0], vol[1], zero, &co.placement, &prio, &cls);
+    if (s == CZ_OK) s = note_object(c, m, scene, prio);
+    if (s == CZ_OK) s = note_ligands(c, m, scene);
+    if (s == CZ_OK) {
+        co.object.priority = (int)prio;
+        co.object.class_id = cls;
+        s = cz_scene_add_core_shell(scene, lat[0], vol[0], lat[1], vol[1], &co, NULL);
+        if (s != CZ_OK) s = bad(c, cs, "%s", cz_last_error());
+    }
+    for (int i = 0; i < 2; i++) {
+        cz_lattice_destroy(lat[i]);
+        cz_volume_destroy(vol[i]);
+    }
+    return s;
+}
+
 static cz_status build_object(ctx *c, const snode *m, cz_scene *scene) {
     if (m->kind == N_MAP && map_get(m, "amorphous")) return build_amorphous_object(c, m, scene);
     if (m->kind == N_MAP && map_get(m, "substrate")) return build_substrate_object(c, m, scene);
+    if (m->kind == N_MAP && map_get(m, "core_shell")) return build_core_shell_object(c, m, scene);
     static const char *const keys[] = {"name", "lattice", "shape", "particle", "defects",
                                        "position", "orientation", "priority", "class",
-                                       "amorphous", "substrate", "rest_on", "ligands", NULL};
+                                       "amorphous", "substrate", "rest_on", "ligands",
+                                       "core_shell", NULL};
     cz_status s = check_keys(c, m, keys, "an object");
     if (s != CZ_OK) return s;
     const snode *ln = map_get(m, "lattice"), *sn = map_get(m, "shape"), *pn_ = map_get(m, "particle"),
@@ -1594,8 +1697,7 @@ static cz_status build_object(ctx *c, const snode *m, cz_scene *scene) {
     cz_lattice *lat = NULL;
     cz_volume *vol = NULL;
     cz_particle *part = NULL;
-    cz_transform rot, move, center, both;
-    double pos[3] = {0, 0, 0};
+    cz_transform both;
     long prio = 0;
     int cls = CZ_CLASS_PARTICLE;
     size_t o = path_push(c, ".lattice");
@@ -1611,86 +1713,38 @@ static cz_status build_object(ctx *c, const snode *m, cz_scene *scene) {
         s = build_particle(c, pn_, lat, &part);
         path_pop(c, o);
     }
-    const snode *on = map_get(m, "orientation");
-    cz_transform_identity(&rot);
-    if (s == CZ_OK && on) {
-        o = path_push(c, ".orientation");
-        s = build_orientation(c, on, lat, &rot);
-        path_pop(c, o);
-    }
-    const snode *pn = map_get(m, "position"), *prn = map_get(m, "priority"),
-                *cn = map_get(m, "class");
-    const snode *rn = map_get(m, "rest_on");
-    if (s == CZ_OK && pn) {
-        o = path_push(c, ".position");
-        /* Resting particles take their height from the surface: x, y only. */
-        s = rn ? get_vector(c, pn, 2, pos) : get_vector(c, pn, 3, pos);
-        path_pop(c, o);
-    }
-    if (s == CZ_OK && prn) {
-        o = path_push(c, ".priority");
-        s = get_int(c, prn, -1000000, 1000000, &prio);
-        path_pop(c, o);
-    }
-    if (s == CZ_OK && cn) {
-        o = path_push(c, ".class");
-        s = class_from_name(c, cn, &cls);
-        path_pop(c, o);
-    }
-    /* The particle's centre goes to the origin, the orientation turns it about that point,
-     * then it moves to its position. */
-    double mc[3] = {0, 0, 0};
-    if (part)
-        for (int k = 0; k < 3; k++) mc[k] = -part->center[k];
-    cz_transform_translation(mc, &center);
-    cz_transform_compose(&center, &rot, &both);
-    if (s == CZ_OK && rn) {
-        /* The particle's region: the shape, or the union of its grains. */
-        cz_volume *region = NULL;
-        if (vol) {
-            s = cz_volume_copy(vol, &region);
-        } else {
-            for (size_t g = 0; s == CZ_OK && g < part->ngrains; g++) {
-                cz_volume *u = NULL;
-                if (!region) {
-                    s = cz_volume_copy(part->grains[g].volume, &region);
-                } else {
-                    s = cz_volume_union(region, part->grains[g].volume, &u);
-                    cz_volume_destroy(region);
-                    region = u;
-                }
+    /* The particle's region (the shape, or the union of its grains) for rest_on. */
+    cz_volume *region = NULL;
+    if (s == CZ_OK && vol) {
+        s = cz_volume_copy(vol, &region);
+    } else if (s == CZ_OK) {
+        for (size_t g = 0; s == CZ_OK && g < part->ngrains; g++) {
+            cz_volume *u = NULL;
+            if (!region) {
+                s = cz_volume_copy(part->grains[g].volume, &region);
+            } else {
+                s = cz_volume_union(region, part->grains[g].volume, &u);
+                cz_volume_destroy(region);
+                region = u;
             }
         }
-        o = path_push(c, ".rest_on");
-        if (s == CZ_OK) s = rest_shift(c, rn, region, &both, &pos[2]);
-        path_pop(c, o);
-        cz_volume_destroy(region);
     }
-    cz_transform_translation(pos, &move);
-    cz_transform_compose(&both, &move, &both);
+    const double zero[3] = {0, 0, 0};
+    if (s == CZ_OK)
+        s = build_placement(c, m, lat, region, part ? part->center : zero, &both, &prio, &cls);
+    cz_volume_destroy(region);
     if (s == CZ_OK) s = note_object(c, m, scene, prio);
-    const snode *lg = map_get(m, "ligands");
-    if (s == CZ_OK && lg) {
-        if (c->nlig >= sizeof c->lig / sizeof c->lig[0]) {
-            s = bad(c, lg, "at most 64 objects with ligands");
-        } else {
-            /* The block is read after populate; remember its path for error messages. */
-            c->lig[c->nlig].object_id = (int)cz_scene_count(scene) + 1;
-            c->lig[c->nlig].node = lg;
-            snprintf(c->lig[c->nlig].path, sizeof c->lig[c->nlig].path, "%s.ligands", c->path);
-            c->nlig++;
-        }
-    }
+    if (s == CZ_OK) s = note_ligands(c, m, scene);
     /* Defects split one crystal region: a shape, or a single-grain (Wulff) particle. */
     cz_defect_plane planes[CZ_DEFECTS_MAX_PLANES];
     size_t nplanes = 0;
     if (s == CZ_OK && dn) {
-        const cz_volume *region = vol;
+        const cz_volume *cut = vol;
         o = path_push(c, ".defects");
         if (part && (part->kind != CZ_PARTICLE_WULFF || part->ngrains != 1))
             s = bad(c, dn, "defects apply to shapes and Wulff particles, not multiply twinned ones");
-        if (s == CZ_OK && part) region = part->grains[0].volume;
-        if (s == CZ_OK) s = build_defects(c, dn, lat, region, planes, &nplanes);
+        if (s == CZ_OK && part) cut = part->grains[0].volume;
+        if (s == CZ_OK) s = build_defects(c, dn, lat, cut, planes, &nplanes);
         path_pop(c, o);
         if (s == CZ_OK && part && !vol) s = cz_volume_copy(part->grains[0].volume, &vol);
     }

@@ -436,12 +436,56 @@ static void test_ligands(void) {
                  4, "objects[0].ligands.coverage: must be");
 }
 
+/* Core–shell: one object, two grains, the core's atoms inside the core sphere only. */
+static void test_core_shell(void) {
+    const char *y = "objects:\n"
+                    "  - core_shell:\n"
+                    "      core: {lattice: {prototype: fcc, elements: Au, a: 4.08}, shape: {sphere: {radius: 8}}}\n"
+                    "      shell: {lattice: {prototype: fcc, elements: Ag, a: 4.09}, shape: {sphere: {radius: 14}}}\n"
+                    "    orientation: random\n";
+    cz_atoms *a = build(y, 3, 1);
+    if (!a) return;
+    size_t nau = 0, nag = 0;
+    double cx = 0, cy = 0, cz = 0, rmax_au = 0, rmin_ag = INFINITY;
+    for (size_t i = 0; i < a->n; i++) {
+        cx += a->xyz[i][0] / (double)a->n;
+        cy += a->xyz[i][1] / (double)a->n;
+        cz += a->xyz[i][2] / (double)a->n;
+    }
+    for (size_t i = 0; i < a->n; i++) {
+        double d[3] = {a->xyz[i][0] - cx, a->xyz[i][1] - cy, a->xyz[i][2] - cz};
+        double r = sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+        if (a->z[i] == 79) {
+            nau++;
+            rmax_au = fmax(rmax_au, r);
+        } else {
+            nag++;
+            rmin_ag = fmin(rmin_ag, r);
+        }
+    }
+    CZ_CHECK(count_distinct(a->object_id, a->n) == 1 && count_distinct(a->grain_id, a->n) == 2,
+             "core-shell: one object, two grains");
+    /* The centroid sits within a fraction of an Å of the common centre. */
+    CZ_CHECK(rmax_au <= 8.0 + 0.6 && rmin_ag >= 8.0 - 0.6, "core inside %.2f, shell outside %.2f",
+             rmax_au, rmin_ag);
+    /* Shell:core volume (14³ − 8³)/8³ ≈ 4.4; lattice discreteness moves it by ±10 %. */
+    CZ_CHECK(nau > 100 && nag > 3.5 * nau && nag < 5.2 * nau, "%zu Au, %zu Ag", nau, nag);
+    cz_atoms_destroy(a);
+    expect_error("objects:\n  - core_shell:\n      core: {lattice: {prototype: fcc, elements: Au, a: 4.08}, shape: {sphere: {radius: 8}}}\n",
+                 3, "objects[0].core_shell: missing required key \"shell\"");
+    expect_error("objects:\n  - core_shell:\n"
+                 "      core: {lattice: {prototype: fcc, elements: Au, a: 4.08}, shape: {sphere: {radius: 8}}}\n"
+                 "      shell: {lattice: {prototype: fcc, elements: Ag, a: 4.09}}\n",
+                 4, "objects[0].core_shell.shell: give a lattice and a shape");
+}
+
 int main(void) {
     test_valid();
     test_amorphous_scene();
     test_particles_and_defects();
     test_substrate_rest_clash();
     test_ligands();
+    test_core_shell();
     test_errors();
     return cz_test_summary("spec");
 }
