@@ -4,6 +4,7 @@
  * libyaml types; the builder reads the tree with typed getters that know each field's path and
  * line, which is what the error messages print. */
 #include "cz/cz_spec.h"
+#include "cz/cz_strain.h"
 
 #include "cz/cz_substrate.h"
 
@@ -262,13 +263,16 @@ typedef struct {
         double top;
     } surf[64];
     size_t nsurf;
-    /* Ligand blocks to apply after the scene is built: object id and the block. */
+    /* Work on an object's atoms after the scene is built (strain, composition, ligands):
+     * its object id, its mapping, its field path and its placement. */
     struct {
         int object_id;
         const snode *node;
-        char path[512 + 16]; /* a field path (< 512) + ".ligands" */
-    } lig[64];
-    size_t nlig;
+        char path[512];
+        cz_transform placement; /* particle frame → world */
+        double center[3];       /* world position of the particle's centre */
+    } post[64];
+    size_t npost;
 } ctx;
 
 /* Path segments: ".key" or "[i]"; the leading dot is dropped for display. */
@@ -850,8 +854,25 @@ static cz_status build_shape(ctx *c, const snode *m, const cz_lattice *lat, cz_v
 
 /* ------------------------------------------------------------ orientation ---- */
 
+static cz_status get_hkl(ctx *c, const snode *n, int hkl[3]);
+
+/* Rotation that turns unit vector n onto −z (Rodrigues about n × (−z)). */
+static void turn_to_minus_z(const double n[3], cz_transform *tf) {
+    const double down[3] = {0, 0, -1};
+    double axis[3], zero[3] = {0, 0, 0};
+    v3_cross(n, down, axis);
+    double sn = v3_norm(axis), cs = v3_dot(n, down);
+    if (sn < 1e-12) {
+        /* Already down, or straight up: then half a turn about x. */
+        const double ex[3] = {1, 0, 0};
+        cz_transform_axis_angle(ex, cs > 0 ? 0.0 : 180.0, zero, tf);
+        return;
+    }
+    cz_transform_axis_angle(axis, atan2(sn, cs) * 180.0 / 3.14159265358979323846, zero, tf);
+}
+
 static cz_status build_orientation(ctx *c, const snode *n, const cz_lattice *lat,
-                                   cz_transform *tf) {
+                                   const double *facet, cz_transform *tf) {
     cz_transform_identity(tf);
     if (n->kind == N_SCALAR || (is_distribution(n) && map_get(n, "choice") &&
                                 map_get(n, "choice")->kind == N_SEQ &&
@@ -869,9 +890,36 @@ static cz_status build_orientation(ctx *c, const snode *n, const cz_lattice *lat
         }
         return bad(c, n, "must be random, none, or a mapping (zone_axis, euler, axis+angle)");
     }
-    static const char *const keys[] = {"zone_axis", "inplane", "euler", "axis", "angle", NULL};
+    static const char *const keys[] = {"zone_axis", "inplane", "euler", "axis", "angle",
+                                       "contact_facet", NULL};
     cz_status s = check_keys(c, n, keys, "an orientation");
     if (s != CZ_OK) return s;
+    const snode *cf = map_get(n, "contact_facet");
+    if (cf) {
+        /* A facet turned onto −z (it faces the surface below), then a turn about z. */
+        if (map_get(n, "zone_axis") || map_get(n, "euler") || map_get(n, "axis"))
+            return bad(c, n, "contact_facet does not combine with zone_axis, euler or axis");
+        double nrm[3], inplane = 0;
+        size_t o = path_push(c, ".contact_facet");
+        if (cf->kind == N_SCALAR && strcmp(cf->text, "interface") == 0) {
+            if (!facet) s = bad(c, cf, "only a Wulff particle with an interface has one");
+            else memcpy(nrm, facet, sizeof nrm);
+        } else {
+            int hkl[3];
+            s = get_hkl(c, cf, hkl);
+            if (s == CZ_OK && cz_lattice_plane(lat, hkl, NULL, nrm) != CZ_OK)
+                s = bad(c, cf, "%s", cz_last_error());
+        }
+        path_pop(c, o);
+        if (s != CZ_OK) return s;
+        FIELD(c, n, "inplane", 0, get_number(c, node, &inplane));
+        cz_transform down, spin;
+        const double ez[3] = {0, 0, 1}, zero[3] = {0, 0, 0};
+        turn_to_minus_z(nrm, &down);
+        cz_transform_axis_angle(ez, inplane, zero, &spin);
+        cz_transform_compose(&down, &spin, tf);
+        return CZ_OK;
+    }
     const snode *za = map_get(n, "zone_axis"), *eu = map_get(n, "euler"), *ax = map_get(n, "axis");
     if ((za != NULL) + (eu != NULL) + (ax != NULL) != 1)
         return bad(c, n, "give exactly one of zone_axis, euler, axis (+ angle)");
@@ -1537,6 +1585,210 @@ static cz_status rest_shift(ctx *c, const snode *m, const cz_volume *region,
     return CZ_OK;
 }
 
+/* strain: {homogeneous: Voigt 6-vector | {voigt: [...], frame: crystal|cartesian},
+ *          radial: {epsilon, exponent, radius, profile: power|inclusion}} — in place on the
+ * object's atoms, about the particle's centre. */
+static cz_status apply_strain(ctx *c, const snode *m, int object_id, const cz_transform *place,
+                              const double center[3], cz_atoms *atoms) {
+    static const char *const keys[] = {"homogeneous", "radial", NULL};
+    cz_status s = check_keys(c, m, keys, "a strain");
+    if (s != CZ_OK) return s;
+    const snode *h = map_get(m, "homogeneous");
+    if (h) {
+        size_t o = path_push(c, ".homogeneous");
+        double v[6], eps[3][3];
+        cz_strain_frame frame = CZ_STRAIN_CRYSTAL;
+        if (h->kind == N_MAP && !is_distribution(h)) {
+            static const char *const k2[] = {"voigt", "frame", NULL};
+            s = check_keys(c, h, k2, "a homogeneous strain");
+            if (s == CZ_OK && !map_get(h, "voigt")) s = bad(c, h, "missing required key \"voigt\"");
+            if (s == CZ_OK) {
+                size_t o2 = path_push(c, ".voigt");
+                s = get_vector(c, map_get(h, "voigt"), 6, v);
+                path_pop(c, o2);
+            }
+            if (s == CZ_OK && map_get(h, "frame")) {
+                const char *w = NULL;
+                size_t o2 = path_push(c, ".frame");
+                s = get_string(c, map_get(h, "frame"), &w);
+                if (s == CZ_OK && strcmp(w, "crystal") == 0) frame = CZ_STRAIN_CRYSTAL;
+                else if (s == CZ_OK && strcmp(w, "cartesian") == 0) frame = CZ_STRAIN_CARTESIAN;
+                else if (s == CZ_OK) s = bad(c, map_get(h, "frame"), "must be crystal or cartesian");
+                path_pop(c, o2);
+            }
+        } else {
+            s = get_vector(c, h, 6, v);
+        }
+        for (int k = 0; s == CZ_OK && k < 6; k++)
+            if (fabs(v[k]) > 0.5) s = bad(c, h, "strain components must be within ±0.5 (got %g)", v[k]);
+        cz_transform tf;
+        if (s == CZ_OK) s = cz_strain_from_voigt(v, eps);
+        if (s == CZ_OK) s = cz_strain_transform(CZ_CROWS(eps), frame, place, center, &tf);
+        if (s == CZ_OK)
+            for (size_t i = 0; i < atoms->n; i++)
+                if (atoms->object_id[i] == object_id)
+                    cz_transform_apply(&tf, atoms->xyz[i], atoms->xyz[i]);
+        path_pop(c, o);
+        if (s != CZ_OK) return s;
+    }
+    const snode *r = map_get(m, "radial");
+    if (r) {
+        static const char *const k2[] = {"epsilon", "exponent", "radius", "profile", NULL};
+        cz_radial_strain_opts ro;
+        cz_radial_strain_opts_default(&ro);
+        size_t o = path_push(c, ".radial");
+        s = check_keys(c, r, k2, "a radial strain");
+        if (s == CZ_OK && !map_get(r, "epsilon")) s = bad(c, r, "missing required key \"epsilon\"");
+        if (s == CZ_OK) {
+            size_t o2 = path_push(c, ".epsilon");
+            s = get_number_in(c, map_get(r, "epsilon"), -0.5, 0.5, 0, &ro.epsilon);
+            path_pop(c, o2);
+        }
+        if (s == CZ_OK && map_get(r, "exponent")) {
+            size_t o2 = path_push(c, ".exponent");
+            s = get_number_in(c, map_get(r, "exponent"), 0, 100, 0, &ro.exponent);
+            path_pop(c, o2);
+        }
+        if (s == CZ_OK && map_get(r, "radius")) {
+            size_t o2 = path_push(c, ".radius");
+            s = get_number_in(c, map_get(r, "radius"), 0, INFINITY, 1, &ro.radius);
+            path_pop(c, o2);
+        } else if (s == CZ_OK) {
+            /* R defaults to the object's largest distance from its centre. */
+            double rmax = 0;
+            for (size_t i = 0; i < atoms->n; i++)
+                if (atoms->object_id[i] == object_id) {
+                    double d[3] = {atoms->xyz[i][0] - center[0], atoms->xyz[i][1] - center[1],
+                                   atoms->xyz[i][2] - center[2]};
+                    rmax = fmax(rmax, v3_norm(d));
+                }
+            ro.radius = rmax > 0 ? rmax : 1.0;
+        }
+        if (s == CZ_OK && map_get(r, "profile")) {
+            const char *w = NULL;
+            size_t o2 = path_push(c, ".profile");
+            s = get_string(c, map_get(r, "profile"), &w);
+            if (s == CZ_OK && strcmp(w, "power") == 0) ro.profile = CZ_RADIAL_POWER;
+            else if (s == CZ_OK && strcmp(w, "inclusion") == 0) ro.profile = CZ_RADIAL_INCLUSION;
+            else if (s == CZ_OK) s = bad(c, map_get(r, "profile"), "must be power or inclusion");
+            path_pop(c, o2);
+        }
+        memcpy(ro.center, center, sizeof ro.center);
+        ro.object_id = object_id;
+        if (s == CZ_OK && cz_strain_radial(atoms, &ro, NULL) != CZ_OK) s = bad(c, r, "%s", cz_last_error());
+        path_pop(c, o);
+    }
+    return s;
+}
+
+/* composition: {substitute: [{from, to, fraction}], vacancies: f | {fraction, element},
+ *               roughness: f | {fraction, passes}} — on the object's atoms, seeded. */
+static cz_status apply_composition(ctx *c, const snode *m, int object_id, size_t k,
+                                   cz_atoms *atoms) {
+    static const char *const keys[] = {"substitute", "vacancies", "roughness", NULL};
+    cz_status s = check_keys(c, m, keys, "a composition");
+    if (s != CZ_OK) return s;
+    uint64_t stream = field_stream(c) + 64 * k;
+    const snode *sb = map_get(m, "substitute");
+    if (sb) {
+        size_t o = path_push(c, ".substitute");
+        if (sb->kind != N_SEQ) s = bad(c, sb, "must be a list of {from, to, fraction}");
+        for (size_t i = 0; s == CZ_OK && i < sb->n; i++) {
+            static const char *const k2[] = {"from", "to", "fraction", NULL};
+            const snode *e = sb->kids[i];
+            cz_substitute_opts so;
+            cz_substitute_opts_default(&so);
+            size_t o2 = path_push(c, "[%zu]", i);
+            s = check_keys(c, e, k2, "a substitution");
+            if (s == CZ_OK && (!map_get(e, "from") || !map_get(e, "to") || !map_get(e, "fraction")))
+                s = bad(c, e, "a substitution needs from, to and fraction");
+            if (s == CZ_OK) {
+                size_t o3 = path_push(c, ".from");
+                s = get_element(c, map_get(e, "from"), &so.z_from);
+                path_pop(c, o3);
+            }
+            if (s == CZ_OK) {
+                size_t o3 = path_push(c, ".to");
+                s = get_element(c, map_get(e, "to"), &so.z_to);
+                path_pop(c, o3);
+            }
+            if (s == CZ_OK) {
+                size_t o3 = path_push(c, ".fraction");
+                s = get_number_in(c, map_get(e, "fraction"), 0, 1, 0, &so.fraction);
+                path_pop(c, o3);
+            }
+            so.object_id = object_id;
+            so.seed = c->seed;
+            so.stream = stream + i;
+            if (s == CZ_OK && cz_atoms_substitute(atoms, &so, NULL) != CZ_OK)
+                s = bad(c, e, "%s", cz_last_error());
+            path_pop(c, o2);
+        }
+        path_pop(c, o);
+        if (s != CZ_OK) return s;
+    }
+    const snode *vn = map_get(m, "vacancies");
+    if (vn) {
+        cz_vacancy_opts vo;
+        cz_vacancy_opts_default(&vo);
+        size_t o = path_push(c, ".vacancies");
+        if (vn->kind == N_MAP && !is_distribution(vn)) {
+            static const char *const k2[] = {"fraction", "element", NULL};
+            s = check_keys(c, vn, k2, "vacancies");
+            if (s == CZ_OK && !map_get(vn, "fraction")) s = bad(c, vn, "missing required key \"fraction\"");
+            if (s == CZ_OK) {
+                size_t o2 = path_push(c, ".fraction");
+                s = get_number_in(c, map_get(vn, "fraction"), 0, 1, 0, &vo.fraction);
+                path_pop(c, o2);
+            }
+            if (s == CZ_OK && map_get(vn, "element")) {
+                size_t o2 = path_push(c, ".element");
+                s = get_element(c, map_get(vn, "element"), &vo.z);
+                path_pop(c, o2);
+            }
+        } else {
+            s = get_number_in(c, vn, 0, 1, 0, &vo.fraction);
+        }
+        vo.object_id = object_id;
+        vo.seed = c->seed;
+        vo.stream = stream + 32;
+        if (s == CZ_OK && cz_atoms_vacate(atoms, &vo, NULL) != CZ_OK) s = bad(c, vn, "%s", cz_last_error());
+        path_pop(c, o);
+        if (s != CZ_OK) return s;
+    }
+    const snode *rn = map_get(m, "roughness");
+    if (rn) {
+        cz_roughen_opts ro;
+        cz_roughen_opts_default(&ro);
+        long passes = 1;
+        size_t o = path_push(c, ".roughness");
+        if (rn->kind == N_MAP && !is_distribution(rn)) {
+            static const char *const k2[] = {"fraction", "passes", NULL};
+            s = check_keys(c, rn, k2, "a roughness");
+            if (s == CZ_OK && !map_get(rn, "fraction")) s = bad(c, rn, "missing required key \"fraction\"");
+            if (s == CZ_OK) {
+                size_t o2 = path_push(c, ".fraction");
+                s = get_number_in(c, map_get(rn, "fraction"), 0, 1, 0, &ro.fraction);
+                path_pop(c, o2);
+            }
+            if (s == CZ_OK && map_get(rn, "passes")) {
+                size_t o2 = path_push(c, ".passes");
+                s = get_int(c, map_get(rn, "passes"), 1, 100, &passes);
+                path_pop(c, o2);
+            }
+        } else {
+            s = get_number_in(c, rn, 0, 1, 0, &ro.fraction);
+        }
+        ro.passes = (int)passes;
+        ro.object_id = object_id;
+        ro.seed = c->seed;
+        ro.stream = stream + 40;
+        if (s == CZ_OK && cz_atoms_roughen(atoms, &ro, NULL) != CZ_OK) s = bad(c, rn, "%s", cz_last_error());
+        path_pop(c, o);
+    }
+    return s;
+}
+
 /* A file named in the spec: absolute, or relative to the spec's directory. */
 static void spec_path(const ctx *c, const char *name, char *buf, size_t len) {
     if (name[0] == '/' || !c->spec->dir[0])
@@ -1584,12 +1836,12 @@ static cz_status apply_ligands(ctx *c, const snode *m, int object_id, size_t k, 
  * frame) is what rest_on sets down. */
 static cz_status build_placement(ctx *c, const snode *m, const cz_lattice *lat,
                                  const cz_volume *region, const double center[3],
-                                 cz_transform *tf, long *prio, int *cls) {
+                                 const double *facet, cz_transform *tf, long *prio, int *cls) {
     cz_transform rot, move, shift;
     double pos[3] = {0, 0, 0}, mc[3] = {-center[0], -center[1], -center[2]};
     const snode *on = map_get(m, "orientation"), *rn = map_get(m, "rest_on");
     cz_transform_identity(&rot);
-    FIELD(c, m, "orientation", 0, build_orientation(c, node, lat, &rot));
+    FIELD(c, m, "orientation", 0, build_orientation(c, node, lat, facet, &rot));
     /* Resting particles take their height from the surface: x, y only. */
     FIELD(c, m, "position", 0, get_vector(c, node, rn ? 2 : 3, pos));
     FIELD(c, m, "priority", 0, get_int(c, node, -1000000, 1000000, prio));
@@ -1603,22 +1855,27 @@ static cz_status build_placement(ctx *c, const snode *m, const cz_lattice *lat,
     return CZ_OK;
 }
 
-/* Remember an object's ligand block, applied after the scene is built. */
-static cz_status note_ligands(ctx *c, const snode *m, const cz_scene *scene) {
-    const snode *lg = map_get(m, "ligands");
-    if (!lg) return CZ_OK;
-    if (c->nlig >= sizeof c->lig / sizeof c->lig[0]) return bad(c, lg, "at most 64 objects with ligands");
-    c->lig[c->nlig].object_id = (int)cz_scene_count(scene) + 1;
-    c->lig[c->nlig].node = lg;
-    snprintf(c->lig[c->nlig].path, sizeof c->lig[c->nlig].path, "%s.ligands", c->path);
-    c->nlig++;
+/* Remember an object whose atoms get strain, composition or ligands after the build. */
+static cz_status note_post(ctx *c, const snode *m, const cz_scene *scene, const cz_transform *tf,
+                           const double center_pf[3]) {
+    if (!map_get(m, "ligands") && !map_get(m, "strain") && !map_get(m, "composition"))
+        return CZ_OK;
+    if (c->npost >= sizeof c->post / sizeof c->post[0])
+        return bad(c, m, "at most 64 objects with strain, composition or ligands");
+    c->post[c->npost].object_id = (int)cz_scene_count(scene) + 1;
+    c->post[c->npost].node = m;
+    memcpy(c->post[c->npost].path, c->path, c->plen + 1);
+    c->post[c->npost].placement = *tf;
+    cz_transform_apply(tf, center_pf, c->post[c->npost].center);
+    c->npost++;
     return CZ_OK;
 }
 
 /* A core–shell particle: two lattices in two shapes, the core winning the overlap. */
 static cz_status build_core_shell_object(ctx *c, const snode *m, cz_scene *scene) {
     static const char *const keys[] = {"name", "core_shell", "position", "orientation",
-                                       "rest_on", "priority", "class", "ligands", NULL};
+                                       "rest_on", "priority", "class", "ligands", "strain",
+                                       "composition", NULL};
     cz_status s = check_keys(c, m, keys, "a core-shell object");
     if (s != CZ_OK) return s;
     const snode *cs = map_get(m, "core_shell");
@@ -1662,9 +1919,10 @@ static cz_status build_core_shell_object(ctx *c, const snode *m, cz_scene *scene
     long prio = 0;
     int cls = CZ_CLASS_PARTICLE;
     const double zero[3] = {0, 0, 0};
-    if (s == CZ_OK) s = build_placement(c, m, lat[0], vol[1], zero, &co.placement, &prio, &cls);
+    if (s == CZ_OK)
+        s = build_placement(c, m, lat[0], vol[1], zero, NULL, &co.placement, &prio, &cls);
     if (s == CZ_OK) s = note_object(c, m, scene, prio);
-    if (s == CZ_OK) s = note_ligands(c, m, scene);
+    if (s == CZ_OK) s = note_post(c, m, scene, &co.placement, zero);
     if (s == CZ_OK) {
         co.object.priority = (int)prio;
         co.object.class_id = cls;
@@ -1685,7 +1943,7 @@ static cz_status build_object(ctx *c, const snode *m, cz_scene *scene) {
     static const char *const keys[] = {"name", "lattice", "shape", "particle", "defects",
                                        "position", "orientation", "priority", "class",
                                        "amorphous", "substrate", "rest_on", "ligands",
-                                       "core_shell", NULL};
+                                       "core_shell", "strain", "composition", NULL};
     cz_status s = check_keys(c, m, keys, "an object");
     if (s != CZ_OK) return s;
     const snode *ln = map_get(m, "lattice"), *sn = map_get(m, "shape"), *pn_ = map_get(m, "particle"),
@@ -1731,10 +1989,14 @@ static cz_status build_object(ctx *c, const snode *m, cz_scene *scene) {
     }
     const double zero[3] = {0, 0, 0};
     if (s == CZ_OK)
-        s = build_placement(c, m, lat, region, part ? part->center : zero, &both, &prio, &cls);
+        s = build_placement(c, m, lat, region, part ? part->center : zero,
+                            part && part->interface_facet >= 0
+                                ? part->facets[part->interface_facet].normal
+                                : NULL,
+                            &both, &prio, &cls);
     cz_volume_destroy(region);
     if (s == CZ_OK) s = note_object(c, m, scene, prio);
-    if (s == CZ_OK) s = note_ligands(c, m, scene);
+    if (s == CZ_OK) s = note_post(c, m, scene, &both, part ? part->center : zero);
     /* Defects split one crystal region: a shape, or a single-grain (Wulff) particle. */
     cz_defect_plane planes[CZ_DEFECTS_MAX_PLANES];
     size_t nplanes = 0;
@@ -1880,26 +2142,43 @@ cz_status cz_spec_build(const cz_spec *spec, const cz_spec_build_opts *opts, cz_
         po.max_atoms = bo.max_atoms;
         po.nthreads = bo.nthreads;
         s = cz_scene_populate(scene, &po, &atoms);
-        if (s == CZ_OK && clash > 0) {
-            /* No two atoms of different objects closer than clash_distance; priorities
-             * decide, ties go to the earlier object, as for overlaps. */
-            cz_clash_opts co;
-            cz_clash_opts_default(&co);
-            co.distance = clash;
-            co.priority = c.prio;
-            co.npriority = cz_scene_count(scene) + 1;
-            co.nthreads = bo.nthreads;
-            s = cz_atoms_remove_clashes(atoms, &co, NULL);
-        }
-        for (size_t k = 0; s == CZ_OK && k < c.nlig; k++) {
-            size_t o = path_push(&c, "%s", "");
-            size_t len = strlen(c.lig[k].path);
-            if (len >= sizeof c.path) len = sizeof c.path - 1;
-            memcpy(c.path, c.lig[k].path, len);
-            c.path[len] = '\0';
-            c.plen = len;
-            s = apply_ligands(&c, c.lig[k].node, c.lig[k].object_id, k, atoms);
-            path_pop(&c, o);
+        /* After the build: each object's strain and composition, then clash removal across
+         * objects, then ligands on the final surfaces. */
+        for (int phase = 0; phase < 3 && s == CZ_OK; phase++) {
+            if (phase == 1 && clash > 0) {
+                /* No two atoms of different objects closer than clash_distance; priorities
+                 * decide, ties go to the earlier object, as for overlaps. */
+                cz_clash_opts co;
+                cz_clash_opts_default(&co);
+                co.distance = clash;
+                co.priority = c.prio;
+                co.npriority = cz_scene_count(scene) + 1;
+                co.nthreads = bo.nthreads;
+                s = cz_atoms_remove_clashes(atoms, &co, NULL);
+            }
+            for (size_t k = 0; phase != 1 && s == CZ_OK && k < c.npost; k++) {
+                const snode *m = c.post[k].node;
+                const char *what = phase == 0 ? "strain" : "ligands";
+                size_t len = strlen(c.post[k].path);
+                memcpy(c.path, c.post[k].path, len + 1);
+                c.plen = len;
+                for (int sub = 0; sub < (phase == 0 ? 2 : 1) && s == CZ_OK; sub++) {
+                    if (phase == 0 && sub == 1) what = "composition";
+                    const snode *blk = map_get(m, what);
+                    if (!blk) continue;
+                    size_t o = path_push(&c, ".%s", what);
+                    if (phase == 2)
+                        s = apply_ligands(&c, blk, c.post[k].object_id, k, atoms);
+                    else if (sub == 0)
+                        s = apply_strain(&c, blk, c.post[k].object_id, &c.post[k].placement,
+                                         c.post[k].center, atoms);
+                    else
+                        s = apply_composition(&c, blk, c.post[k].object_id, k, atoms);
+                    path_pop(&c, o);
+                }
+                c.path[0] = '\0';
+                c.plen = 0;
+            }
         }
         if (s == CZ_OK && atoms->n == 0) {
             s = bad(&c, objs, "the scene holds no atoms");

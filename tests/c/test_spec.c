@@ -479,6 +479,110 @@ static void test_core_shell(void) {
                  4, "objects[0].core_shell.shell: give a lattice and a shape");
 }
 
+/* strain and composition blocks act on their object only, after the build. */
+static void test_strain_composition(void) {
+    const char *y = "cell: [60, 60, 60]\n"
+                    "objects:\n"
+                    "  - lattice: {prototype: fcc, elements: Au, a: 4.08}\n"
+                    "    shape: {sphere: {radius: 12}}\n"
+                    "    position: [15, 30, 30]\n"
+                    "    orientation: random\n"
+                    "    strain: {homogeneous: [0.02, 0.02, 0.02, 0, 0, 0]}\n"
+                    "    composition:\n"
+                    "      substitute: [{from: Au, to: Ag, fraction: 0.25}]\n"
+                    "      vacancies: 0.1\n"
+                    "  - lattice: {prototype: fcc, elements: Cu, a: 3.615}\n"
+                    "    shape: {sphere: {radius: 10}}\n"
+                    "    position: [45, 30, 30]\n"
+                    "    composition: {roughness: 0.5}\n";
+    cz_atoms *a = build(y, 6, 1), *b = build(y, 6, 1);
+    if (!a || !b) return;
+    /* The reference: the same spec without strain and composition. */
+    const char *plain = "cell: [60, 60, 60]\n"
+                        "objects:\n"
+                        "  - lattice: {prototype: fcc, elements: Au, a: 4.08}\n"
+                        "    shape: {sphere: {radius: 12}}\n"
+                        "    position: [15, 30, 30]\n"
+                        "    orientation: random\n"
+                        "  - lattice: {prototype: fcc, elements: Cu, a: 3.615}\n"
+                        "    shape: {sphere: {radius: 10}}\n"
+                        "    position: [45, 30, 30]\n";
+    cz_atoms *r = build(plain, 6, 1);
+    if (!r) return;
+    size_t n1 = 0, n1r = 0, nag = 0, n2 = 0, n2r = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        n1r += r->object_id[i] == 1;
+        n2r += r->object_id[i] == 2;
+    }
+    cz_atoms *p1 = NULL;
+    cz_atoms_create(0, &p1);
+    for (size_t i = 0; i < a->n; i++) {
+        if (a->object_id[i] == 1) {
+            n1++;
+            nag += a->z[i] == 47;
+            cz_atoms_push(p1, a->xyz[i], a->z[i], 1, 1, 1);
+        } else {
+            n2++;
+        }
+    }
+    /* Vacancies remove exactly round(0.1 n); a quarter of the Au became Ag before that. */
+    size_t removed = n1r - n1;
+    CZ_CHECK(removed == (size_t)llround(0.1 * (double)n1r), "vacancies: %zu of %zu", removed, n1r);
+    CZ_CHECK(nag > 0.2 * (double)n1 && nag < 0.3 * (double)n1, "substituted Ag %zu of %zu", nag, n1);
+    /* Homogeneous 2 % expansion: the nearest-neighbour distance grows by exactly 1.02. */
+    double dmin = 0;
+    cz_atoms_min_distance(p1, &dmin, NULL);
+    CZ_CHECK_CLOSE(dmin, 1.02 * 4.08 / sqrt(2.0), 1e-9, "strained nearest-neighbour distance");
+    CZ_CHECK(n2 < n2r && n2 > n2r / 2, "roughness removed surface Cu: %zu of %zu kept", n2, n2r);
+    CZ_CHECK(a->n == b->n && memcmp(a->xyz, b->xyz, a->n * sizeof *a->xyz) == 0 &&
+                 memcmp(a->z, b->z, a->n * sizeof *a->z) == 0,
+             "same seed ⇒ same bytes");
+    cz_atoms_destroy(p1);
+    cz_atoms_destroy(a);
+    cz_atoms_destroy(b);
+    cz_atoms_destroy(r);
+    expect_error("objects:\n  - lattice: {prototype: fcc, elements: Au, a: 4.08}\n"
+                 "    shape: {sphere: {radius: 6}}\n"
+                 "    strain: {homogeneous: [0.9, 0, 0, 0, 0, 0]}\n",
+                 4, "objects[0].strain.homogeneous: strain components must be within");
+    expect_error("objects:\n  - lattice: {prototype: fcc, elements: Au, a: 4.08}\n"
+                 "    shape: {sphere: {radius: 6}}\n"
+                 "    composition: {substitute: [{from: Au, to: Xq, fraction: 0.2}]}\n",
+                 4, "objects[0].composition.substitute[0].to: unknown element");
+    expect_error("objects:\n  - lattice: {prototype: fcc, elements: Au, a: 4.08}\n"
+                 "    shape: {sphere: {radius: 6}}\n"
+                 "    composition: {vacancies: 1.5}\n",
+                 4, "objects[0].composition.vacancies: must be");
+}
+
+/* A Winterbottom particle set down on its interface facet: a flat bottom layer on the surface. */
+static void test_contact_facet(void) {
+    const char *y = "objects:\n"
+                    "  - lattice: {prototype: fcc, elements: Au, a: 4.08}\n"
+                    "    particle:\n"
+                    "      wulff:\n"
+                    "        energies: [{hkl: [1,1,1], gamma: 1.0}, {hkl: [1,0,0], gamma: 1.15}]\n"
+                    "        interface: {hkl: [1,-1,1], gamma: 0.3}\n"
+                    "        radius: 12\n"
+                    "    orientation: {contact_facet: interface, inplane: 33}\n"
+                    "    position: [0, 0]\n"
+                    "    rest_on: {surface: 10}\n";
+    cz_atoms *a = build(y, 0, 0);
+    if (!a) return;
+    double zmin = INFINITY;
+    for (size_t i = 0; i < a->n; i++) zmin = fmin(zmin, a->xyz[i][2]);
+    size_t bottom = 0;
+    for (size_t i = 0; i < a->n; i++) bottom += fabs(a->xyz[i][2] - zmin) < 1e-6;
+    /* cz_atoms_center shifted the structure; the bottom layer is what matters: a full (111)
+     * layer (dozens of atoms) in one plane, not one or two corner atoms. */
+    CZ_CHECK(bottom >= 20, "%zu atoms in the bottom plane of %zu", bottom, a->n);
+    cz_atoms_destroy(a);
+    expect_error("objects:\n  - lattice: {prototype: fcc, elements: Au, a: 4.08}\n"
+                 "    shape: {sphere: {radius: 6}}\n"
+                 "    orientation: {contact_facet: interface}\n",
+                 4, "objects[0].orientation.contact_facet: only a Wulff particle with an interface");
+}
+
 int main(void) {
     test_valid();
     test_amorphous_scene();
@@ -486,6 +590,8 @@ int main(void) {
     test_substrate_rest_clash();
     test_ligands();
     test_core_shell();
+    test_strain_composition();
+    test_contact_facet();
     test_errors();
     return cz_test_summary("spec");
 }
