@@ -1,9 +1,10 @@
-"""Build the Python package `cz` and its extension `cz._cz`.
+"""Build the Python package `cz` and its extensions `cz._cz` and `cz._czsim`.
 
 The extension is compiled from ase_ext/_cz.c together with every C source of libczcore listed
 in cz_core/SOURCES.txt (the list CMake reads too), so the Python module needs no installed
 library. Dependencies are Debian packages: python3-dev, python3-numpy, python3-setuptools,
-libsymspg-dev (spglib), and an OpenMP-capable gcc.
+libsymspg-dev (spglib), libfftw3-dev (for cz._czsim, the simulator, built from ase_ext/_czsim.c
+and sim/src), and an OpenMP-capable gcc.
 
     /usr/bin/python3 setup.py build_ext --inplace      # .so lands in ase_ext/cz/
     pip install --no-build-isolation .                 # inside a --system-site-packages venv
@@ -54,13 +55,27 @@ extension = Extension(
     extra_link_args=["-fopenmp"],
 )
 
+# cz._czsim: the simulator, from ase_ext/_czsim.c and libczsim's sources (sim/src/*.c). It never
+# links libczcore. The HDF5 writer (h5out.c) is left out: Python users write HDF5 with h5py.
+# Needs libfftw3-dev (fftw3f).
+SIM_SOURCES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "sim" / "src").glob("*.c")
+                     if p.name != "h5out.c")
+sim_extension = Extension(
+    "cz._czsim",
+    sources=["ase_ext/_czsim.c", *SIM_SOURCES],
+    include_dirs=["sim/include", "sim/src", "cz_core/include", numpy.get_include()],
+    libraries=["fftw3f", "m"],
+    extra_compile_args=["-std=c11", "-O3", "-fopenmp", "-pthread", *WARNINGS],
+    extra_link_args=["-fopenmp", "-pthread"],
+)
+
 setup(
     name="cz",
     version=version(),
     description="Atomic structures for HRTEM simulation: crystals cut by volumes, as ase.Atoms",
     package_dir={"": "ase_ext"},
     packages=["cz"],
-    ext_modules=[extension],
+    ext_modules=[extension, sim_extension],
     python_requires=">=3.10",
     install_requires=["numpy", "ase"],
     zip_safe=False,

@@ -3,8 +3,13 @@
 # 20,470-atom structure (../shared/reference/bench) at 512², 1024², 2048² (2 Å slices, 300 keV,
 # Kirkland, infinite projection). JSON on stdout (FFT-equivalents per slice = time per slice ÷
 # time of one complex64 fftwf_plan_dft_2d transform, measured in the same run), build chatter on
-# stderr. Skips cleanly (JSON note, status 0) when the structure is absent.
-# Usage: bash bench/run_bench_sim.sh [--sizes 512,1024] [--threads N] [REFDIR]
+# stderr. Also reported: the potential alone, the first image of a wave (forward FFT + one
+# condition) and extra imaging conditions from the cached exit wave (15 mrad aperture; no
+# aperture; no aperture with both envelopes). Skips cleanly (JSON note, status 0) when the
+# structure is absent. --cpu-time times with process CPU time (steadier on a shared machine,
+# single thread only); --finite uses finite projection.
+# Usage: bash bench/run_bench_sim.sh [--sizes 512,1024] [--threads N] [--cpu-time] [--finite]
+#                                    [REFDIR]
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${CZ_BENCH_BUILD:-$root/build/bench}

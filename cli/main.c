@@ -12,6 +12,10 @@ static const cli_command commands[] = {
      cli_build_help, cli_build_main},
     {"info", "describe a structure file: counts, labels, cell, bounding box, closest pair",
      cli_info_help, cli_info_main},
+    {"image", "simulate HRTEM images of a structure (multislice) and write them to HDF5",
+     cli_image_help, cli_image_main},
+    {"relax", "relax a structure with LAMMPS (EAM, Tersoff, AIREBO; minimise or anneal)",
+     cli_relax_help, cli_relax_main},
 };
 static const size_t ncommands = sizeof commands / sizeof commands[0];
 

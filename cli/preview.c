@@ -332,3 +332,14 @@ int cli_preview_write(const char *path, const cz_atoms *atoms, const cli_preview
     free(cv.grey);
     return rc;
 }
+
+int cli_png_write_grey(const char *path, int width, int height, const unsigned char *grey,
+                       char *err, size_t errlen) {
+    if (width <= 0 || height <= 0 || !grey) {
+        snprintf(err, errlen, "empty image");
+        return -1;
+    }
+    /* The canvas is only read from here on; its accumulator is not needed. */
+    canvas cv = {width, height, NULL, (unsigned char *)grey};
+    return write_png_file(path, &cv, err, errlen);
+}

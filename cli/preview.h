@@ -22,4 +22,9 @@ void cli_preview_opts_default(cli_preview_opts *opts);
 int cli_preview_write(const char *path, const cz_atoms *atoms, const cli_preview_opts *opts,
                       char *err, size_t errlen);
 
+/* Write an 8-bit grey PNG of width × height pixels, grey[y·width + x], row 0 at the top, with
+ * the same temporary-name-and-rename safety. Returns 0, or -1 with a reason in err[errlen]. */
+int cli_png_write_grey(const char *path, int width, int height, const unsigned char *grey,
+                       char *err, size_t errlen);
+
 #endif /* CZ_CLI_PREVIEW_H */

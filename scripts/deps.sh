@@ -11,10 +11,11 @@ PACKAGES=(
   # Python (Debian's /usr/bin/python3 with numpy and ASE)
   python3 python3-dev python3-numpy python3-ase python3-pytest python3-setuptools
   python3-venv python3-pip
-  # LAMMPS: the tests read our LAMMPS data files with Debian's lmp
-  lammps
-  # the multislice simulator
-  libfftw3-dev
+  # LAMMPS: lmp reads our data files in the tests; liblammps-dev and mpirun run cz relax;
+  # lammps-data holds the potential files (Au_u3.eam, SiC.tersoff, CH.airebo)
+  lammps liblammps-dev lammps-data openmpi-bin
+  # the multislice simulator (single-precision FFTW) and its HDF5 output; h5py in the tests
+  libfftw3-dev libhdf5-dev python3-h5py
 )
 
 missing=()

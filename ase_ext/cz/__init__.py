@@ -25,7 +25,7 @@ OSError, anything else from the C library :class:`CzError` (a RuntimeError), alw
 library's message naming the function and the offending value.
 """
 
-from . import _cz, rng, strain
+from . import _cz, rng, sim, strain
 from ._cz import CzError
 from .amorphous import amorphous
 from .composition import coordination, roughen, substitute, vacate
@@ -34,6 +34,9 @@ from .io import read, write
 from .lattice import Lattice, cell_from_parameters
 from .particles import (Decahedron, Facet, Grain, Icosahedron, Particle, Winterbottom, Wulff,
                         miller_family)
+# cz.relax(atoms, ...) runs the `cz relax` program (LAMMPS stays out of this process); the
+# program is looked up at call time, so the import works without LAMMPS.
+from .relax import relax
 from .scene import Scene, count, fill
 from .spec import Spec
 from .transform import Transform
@@ -124,8 +127,10 @@ __all__ = [
     "fill",
     "miller_family",
     "read",
+    "relax",
     "rng",
     "roughen",
+    "sim",
     "strain",
     "substitute",
     "vacate",

@@ -117,6 +117,13 @@ cz_status czi_fft_create(czi_fft *f, size_t nx, size_t ny, fftwf_complex *cplx, 
     f->nx = nx;
     f->ny = ny;
     f->nxh = nx / 2 + 1;
+    /* Column stride of a column buffer: ny rounded up to a multiple of 8 complex (64 bytes) and
+     * then made an odd multiple of 64 bytes, so consecutive buffer columns start in different
+     * cache sets (a power-of-two stride would map all of them onto one set). */
+    f->ldb = (ny + 7) / 8 * 8;
+    if ((f->ldb / 8) % 2 == 0) f->ldb += 8;
+    fftwf_complex *colbuf = fftwf_malloc(CZI_FFT_BLOCK * f->ldb * sizeof *colbuf);
+    if (!colbuf) return CZ_SIM_FAIL(CZ_ENOMEM, "cannot allocate a column buffer (%zu rows)", ny);
     unsigned flags = measure ? FFTW_MEASURE : FFTW_ESTIMATE;
     char pathbuf[4096];
     const char *path = czi_fft_wisdom_path(wisdom, pathbuf, sizeof pathbuf);
@@ -130,7 +137,7 @@ cz_status czi_fft_create(czi_fft *f, size_t nx, size_t ny, fftwf_complex *cplx, 
         }
         snprintf(wisdom_loaded, sizeof wisdom_loaded, "%s", path);
     }
-    int nxi = (int)nx, nyi = (int)ny, nxhi = (int)f->nxh;
+    int nxi = (int)nx, nyi = (int)ny;
     int bad = 0;
     /* Rows along x: transform j starts at j·nx. Columns along y: element stride nx, transform
      * (column) j starts at j. FFTW_DESTROY_INPUT is the default for c2r only. */
@@ -140,10 +147,15 @@ cz_status czi_fft_create(czi_fft *f, size_t nx, size_t ny, fftwf_complex *cplx, 
     bad |= batch_plan(&f->col_b, C2C, FFTW_BACKWARD, nyi, nx, nxi, 1, 1, cplx, cplx, flags);
     bad |= batch_plan(&f->rrow_f, R2C, 0, nxi, ny, 1, nx, f->nxh, real, half, flags);
     bad |= batch_plan(&f->rrow_b, C2R, 0, nxi, ny, 1, f->nxh, nx, half, real, flags);
-    bad |= batch_plan(&f->hcol_f, C2C, FFTW_FORWARD, nyi, f->nxh, nxhi, 1, 1, half, half, flags);
-    bad |= batch_plan(&f->hcol_b, C2C, FFTW_BACKWARD, nyi, f->nxh, nxhi, 1, 1, half, half, flags);
+    int ldbi = (int)f->ldb;
+    f->cb_f = fftwf_plan_many_dft(1, &nyi, CZI_FFT_BLOCK, colbuf, NULL, 1, ldbi, colbuf, NULL, 1,
+                                  ldbi, FFTW_FORWARD, flags);
+    f->cb_b = fftwf_plan_many_dft(1, &nyi, CZI_FFT_BLOCK, colbuf, NULL, 1, ldbi, colbuf, NULL, 1,
+                                  ldbi, FFTW_BACKWARD, flags);
+    bad |= !f->cb_f || !f->cb_b;
     if (!bad && path && measure) save_wisdom(path);
     pthread_mutex_unlock(&planner_lock);
+    fftwf_free(colbuf);
     if (bad) {
         czi_fft_destroy(f);
         return CZ_SIM_FAIL(CZ_EFFTW, "FFTW could not plan a %zu x %zu transform", nx, ny);
@@ -159,8 +171,9 @@ void czi_fft_destroy(czi_fft *f) {
     batch_destroy(&f->col_b);
     batch_destroy(&f->rrow_f);
     batch_destroy(&f->rrow_b);
-    batch_destroy(&f->hcol_f);
-    batch_destroy(&f->hcol_b);
+    if (f->cb_f) fftwf_destroy_plan(f->cb_f);
+    if (f->cb_b) fftwf_destroy_plan(f->cb_b);
+    f->cb_f = f->cb_b = NULL;
     pthread_mutex_unlock(&planner_lock);
 }
 
@@ -181,4 +194,90 @@ void czi_batch_r2c(const czi_batch *b, size_t block, float *in, fftwf_complex *o
 void czi_batch_c2r(const czi_batch *b, size_t block, fftwf_complex *in, float *out) {
     size_t j = block * CZI_FFT_BLOCK;
     fftwf_execute_dft_c2r(pick(b, block), in + j * b->in_step, out + j * b->out_step);
+}
+
+void czi_batch_c2c_rows(const czi_batch *b, size_t block, fftwf_complex *rows) {
+    fftwf_execute_dft(pick(b, block), rows, rows);
+}
+
+void czi_batch_c2r_rows(const czi_batch *b, size_t block, fftwf_complex *in, float *rows) {
+    fftwf_execute_dft_c2r(pick(b, block), in + block * CZI_FFT_BLOCK * b->in_step, rows);
+}
+
+/* Gather and scatter move 2 × 2 tiles of complex floats (one 16-byte load per row pair of
+ * adjacent columns, a 64-bit unpack, one 16-byte store per column) when two neighbouring entries
+ * of cols[] are adjacent columns, which is every pair except at the band gap. Rows come four at
+ * a time and the rows a few steps ahead are prefetched: the row stride is a power of two on the
+ * usual grids, which the hardware prefetchers do not follow. SSE2 is part of x86-64; other
+ * targets use the plain copies. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define CZI_HAVE_SSE2 1
+#endif
+
+#define PREFETCH_ROWS 8
+
+void czi_gather(fftwf_complex *src, size_t ld, size_t ny, const size_t *cols, size_t nc,
+                fftwf_complex *buf, size_t ldb) {
+    size_t j = 0;
+    for (; j + 2 <= ny; j += 2) {
+        fftwf_complex *r0 = src + j * ld, *r1 = r0 + ld;
+        if (j + PREFETCH_ROWS + 1 < ny) {
+            __builtin_prefetch(r0 + PREFETCH_ROWS * ld + cols[0]);
+            __builtin_prefetch(r0 + PREFETCH_ROWS * ld + cols[nc - 1]);
+            __builtin_prefetch(r1 + PREFETCH_ROWS * ld + cols[0]);
+            __builtin_prefetch(r1 + PREFETCH_ROWS * ld + cols[nc - 1]);
+        }
+        size_t c = 0;
+#ifdef CZI_HAVE_SSE2
+        for (; c + 2 <= nc; c += 2) {
+            size_t i = cols[c];
+            if (cols[c + 1] != i + 1) break;
+            __m128d a = _mm_loadu_pd((const double *)(r0 + i)); /* r0[i], r0[i+1] */
+            __m128d b = _mm_loadu_pd((const double *)(r1 + i)); /* r1[i], r1[i+1] */
+            _mm_storeu_pd((double *)(buf + c * ldb + j), _mm_unpacklo_pd(a, b));
+            _mm_storeu_pd((double *)(buf + (c + 1) * ldb + j), _mm_unpackhi_pd(a, b));
+        }
+#endif
+        for (; c < nc; c++) {
+            memcpy(buf[c * ldb + j], r0[cols[c]], sizeof *buf);
+            memcpy(buf[c * ldb + j + 1], r1[cols[c]], sizeof *buf);
+        }
+    }
+    for (; j < ny; j++)
+        for (size_t c = 0; c < nc; c++)
+            memcpy(buf[c * ldb + j], src[j * ld + cols[c]], sizeof *buf);
+    for (size_t c = nc; c < CZI_FFT_BLOCK; c++) memset(buf + c * ldb, 0, ny * sizeof *buf);
+}
+
+void czi_scatter(fftwf_complex *dst, size_t ld, size_t ny, const size_t *cols, size_t nc,
+                 fftwf_complex *buf, size_t ldb) {
+    size_t j = 0;
+    for (; j + 2 <= ny; j += 2) {
+        fftwf_complex *r0 = dst + j * ld, *r1 = r0 + ld;
+        if (j + PREFETCH_ROWS + 1 < ny) {
+            __builtin_prefetch(r0 + PREFETCH_ROWS * ld + cols[0], 1);
+            __builtin_prefetch(r0 + PREFETCH_ROWS * ld + cols[nc - 1], 1);
+            __builtin_prefetch(r1 + PREFETCH_ROWS * ld + cols[0], 1);
+            __builtin_prefetch(r1 + PREFETCH_ROWS * ld + cols[nc - 1], 1);
+        }
+        size_t c = 0;
+#ifdef CZI_HAVE_SSE2
+        for (; c + 2 <= nc; c += 2) {
+            size_t i = cols[c];
+            if (cols[c + 1] != i + 1) break;
+            __m128d a = _mm_loadu_pd((const double *)(buf + c * ldb + j));       /* col c */
+            __m128d b = _mm_loadu_pd((const double *)(buf + (c + 1) * ldb + j)); /* col c+1 */
+            _mm_storeu_pd((double *)(r0 + i), _mm_unpacklo_pd(a, b));
+            _mm_storeu_pd((double *)(r1 + i), _mm_unpackhi_pd(a, b));
+        }
+#endif
+        for (; c < nc; c++) {
+            memcpy(r0[cols[c]], buf[c * ldb + j], sizeof *buf);
+            memcpy(r1[cols[c]], buf[c * ldb + j + 1], sizeof *buf);
+        }
+    }
+    for (; j < ny; j++)
+        for (size_t c = 0; c < nc; c++)
+            memcpy(dst[j * ld + cols[c]], buf[c * ldb + j], sizeof *buf);
 }

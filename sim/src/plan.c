@@ -10,8 +10,17 @@
  *
  * Multislice (Kirkland 2010, eq. 6.92): t = IFFT(A·FFT(exp(iσV))); ψ ← IFFT(P·A·FFT(ψ·t)),
  * P = exp(−iπλk²Δz). Each 2-D FFT is a row pass and a column pass (fft.h); pointwise work is
- * done on each block while it is in cache, and the inverse row pass of one slice is fused with
- * the forward row pass of the next, so a slice with atoms is four 2-D FFTs plus the potential. */
+ * done on each block while it is in cache. Per slice there are four memory sweeps after the
+ * potential's own:
+ *   1. rows: V(y, kx) → c2r → exp(iσV) → forward row FFT of t (the potential's inverse row pass,
+ *      the transmission function and t's first pass in one sweep);
+ *   2. columns of t inside the band: gather, forward FFT, ·A/N, backward FFT, scatter;
+ *   3. rows: inverse row FFT of t and of the previous slice's ψ, ψ·t, forward row FFT of ψ;
+ *   4. columns of ψ inside the band: gather, forward FFT, ·P·A/N, backward FFT, scatter.
+ * Columns whose |kx| exceeds the band limit are zero after A or P·A whatever ky is, so their
+ * column transforms are skipped (a third of the column work at 2/3 of Nyquist) and they are
+ * zeroed in the row pass that follows. All scale factors (1/N, the FFT bias correction) are
+ * folded into the A and P·A tables, so no pass exists only to scale. */
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -19,6 +28,8 @@
 #include <string.h>
 
 #include "error.h"
+#include "finite.h"
+#include "kernels.h"
 #include "params.h"
 #include "plan.h"
 
@@ -62,6 +73,12 @@ static void free_atoms(cz_sim_plan *p) {
     free(p->slice_start);
     free(p->spec_z);
     fftwf_free(p->ftab);
+    free(p->az);
+    free(p->fin_tab);
+    free(p->fin_reach);
+    p->az = p->fin_reach = NULL;
+    p->fin_tab = NULL;
+    p->fin_k = 0;
     p->ax = p->ay = NULL;
     p->aspec = NULL;
     p->slice_start = NULL;
@@ -79,10 +96,15 @@ void cz_sim_plan_destroy(cz_sim_plan *p) {
     fftwf_free(p->g);
     fftwf_free(p->w);
     fftwf_free(p->real);
-    fftwf_free(p->vbuf);
     if (p->prop_last != p->prop) fftwf_free(p->prop_last);
     fftwf_free(p->prop);
     fftwf_free(p->aa);
+    fftwf_free(p->cbuf);
+    fftwf_free(p->rbuf);
+    fftwf_free(p->cwork);
+    fftwf_free(p->spec);
+    fftwf_free(p->leak);
+    free(p->ky);
     free(p);
 }
 
@@ -94,15 +116,22 @@ static double antialias(double k, double kc, double w) {
     return 1.0;
 }
 
+/* P·A/N by band column, [ncb][ny]. With a beam tilt θ (azimuth φ) the small-angle propagator
+ * gains the phase −2πiΔz(kx tan θx + ky tan θy), θx = θ cos φ, θy = θ sin φ (Kirkland 2010,
+ * eq. 6.99, written for the forward transform exp(−2πi k·x)): each slice is a lateral shift of
+ * Δz·tan θ along the tilt azimuth, so a feature moves by L·tan θ through a thickness L, which is
+ * what a specimen tilted by −θ under an axial beam does to the wave in the small-angle limit. */
 static void fill_propagator(const cz_sim_plan *p, fftwf_complex *prop, double dz, double inv_n) {
     double w = p->opts.antialias_taper / fmax(p->dx, p->dy);
-    for (size_t j = 0; j < p->ny; j++) {
-        double ky = czi_freq(j, p->ny, p->ly);
-        for (size_t i = 0; i < p->nx; i++) {
-            double kx = czi_freq(i, p->nx, p->lx), k2 = kx * kx + ky * ky;
+    double th = p->opts.tilt_mrad * 1e-3, az = p->opts.tilt_azimuth_deg * PI / 180.0;
+    double tx = tan(th) * cos(az), ty = tan(th) * sin(az);
+    for (size_t u = 0; u < p->ncb; u++) {
+        double kx = czi_freq(czi_band_col(p, u), p->nx, p->lx);
+        for (size_t j = 0; j < p->ny; j++) {
+            double ky = czi_freq(j, p->ny, p->ly), k2 = kx * kx + ky * ky;
             double a = antialias(sqrt(k2), p->kcut, w) * inv_n;
             double s, c;
-            czi_sincos(-PI * p->lambda * k2 * dz, &s, &c);
+            czi_sincos(-PI * p->lambda * k2 * dz - 2.0 * PI * dz * (kx * tx + ky * ty), &s, &c);
             float cf = (float)(a * c), sf = (float)(a * s);
             /* The same table multiplies the wave in every slice, so a rounding error in |P| would
              * grow linearly with the number of slices. Among the float neighbours of (a cos,
@@ -118,8 +147,8 @@ static void fill_propagator(const cz_sim_plan *p, fftwf_complex *prop, double dz
                         if (e < best) best = e, cf = ct, sf = st;
                     }
             }
-            prop[j * p->nx + i][0] = cf;
-            prop[j * p->nx + i][1] = sf;
+            prop[u * p->ny + j][0] = cf;
+            prop[u * p->ny + j][1] = sf;
         }
     }
 }
@@ -131,7 +160,7 @@ static void fill_propagator(const cz_sim_plan *p, fftwf_complex *prop, double dz
  * propagator and antialias tables, so that a vacuum propagation conserves |ψ|² to 1e-6. The
  * test wave is a fixed pseudo-random field, so the correction is deterministic. */
 static double roundtrip_gain(cz_sim_plan *p) {
-    fftwf_complex *a = p->psi;
+    fftwf_complex *a = p->psi, *buf = p->cbuf;
     const czi_fft *f = &p->fft;
     uint64_t r = 0x2545F4914F6CDD1Dull;
     double e0 = 0, e1 = 0;
@@ -142,11 +171,19 @@ static double roundtrip_gain(cz_sim_plan *p) {
         }
         e0 += (double)a[i][0] * a[i][0] + (double)a[i][1] * a[i][1];
     }
+    /* The same transforms the multislice uses: row batches and gathered column buffers. */
     for (size_t b = 0; b < czi_batch_nblocks(&f->row_f); b++) czi_batch_c2c(&f->row_f, b, a);
-    for (size_t b = 0; b < czi_batch_nblocks(&f->col_f); b++) czi_batch_c2c(&f->col_f, b, a);
-    for (size_t b = 0; b < czi_batch_nblocks(&f->col_b); b++) czi_batch_c2c(&f->col_b, b, a);
+    for (size_t c0 = 0; c0 < p->nx; c0 += CZI_FFT_BLOCK) {
+        size_t cols[CZI_FFT_BLOCK], nc = p->nx - c0 < CZI_FFT_BLOCK ? p->nx - c0 : CZI_FFT_BLOCK;
+        for (size_t c = 0; c < nc; c++) cols[c] = c0 + c;
+        czi_gather(a, p->nx, p->ny, cols, nc, buf, f->ldb);
+        czi_colbuf_fwd(f, buf);
+        czi_colbuf_bwd(f, buf);
+        czi_scatter(a, p->nx, p->ny, cols, nc, buf, f->ldb);
+    }
     for (size_t b = 0; b < czi_batch_nblocks(&f->row_b); b++) czi_batch_c2c(&f->row_b, b, a);
-    for (size_t i = 0; i < p->npix; i++) e1 += (double)a[i][0] * a[i][0] + (double)a[i][1] * a[i][1];
+    for (size_t i = 0; i < p->npix; i++)
+        e1 += (double)a[i][0] * a[i][0] + (double)a[i][1] * a[i][1];
     double n2 = (double)p->npix * (double)p->npix;
     double g = e1 / (e0 * n2);
     /* Only a tiny bias is corrected; anything else would be a bug, not rounding. */
@@ -193,8 +230,16 @@ cz_status cz_sim_plan_create(const cz_sim_opts *opts_in, const double cell[3][3]
         return CZ_SIM_FAIL(CZ_EINVAL, "unknown parametrisation %d", (int)opts.param);
     if (opts.spread != CZ_SIM_SPREAD_BSPLINE && opts.spread != CZ_SIM_SPREAD_ABTEM)
         return CZ_SIM_FAIL(CZ_EINVAL, "unknown spreading kernel %d", (int)opts.spread);
+    if (opts.projection != CZ_SIM_INFINITE && opts.projection != CZ_SIM_FINITE)
+        return CZ_SIM_FAIL(CZ_EINVAL, "unknown projection %d", (int)opts.projection);
     if (opts.nthreads < 0)
         return CZ_SIM_FAIL(CZ_EINVAL, "nthreads must be >= 0 (got %d)", opts.nthreads);
+    if (!(opts.tilt_mrad >= 0 && opts.tilt_mrad <= CZ_SIM_TILT_MAX_MRAD))
+        return CZ_SIM_FAIL(CZ_EINVAL, "tilt_mrad must be in [0, %g] (got %g)",
+                           (double)CZ_SIM_TILT_MAX_MRAD, opts.tilt_mrad);
+    if (!isfinite(opts.tilt_azimuth_deg))
+        return CZ_SIM_FAIL(CZ_EINVAL, "tilt_azimuth_deg must be finite (got %g)",
+                           opts.tilt_azimuth_deg);
     size_t nx = opts.nx, ny = opts.ny;
     if (nx == 0 || ny == 0) {
         if (!(opts.sampling > 0) || !isfinite(opts.sampling))
@@ -248,13 +293,30 @@ cz_status cz_sim_plan_create(const cz_sim_opts *opts_in, const double cell[3][3]
     p->g = fftwf_malloc(p->nhalf * sizeof *p->g);
     p->w = fftwf_malloc(p->nhalf * sizeof *p->w);
     p->real = fftwf_malloc(p->npix * sizeof *p->real);
-    p->vbuf = fftwf_malloc(p->npix * sizeof *p->vbuf);
-    p->prop = fftwf_malloc(p->npix * sizeof *p->prop);
-    p->aa = fftwf_malloc(p->npix * sizeof *p->aa);
+    /* Band columns (see plan.h). */
+    for (size_t i = 0; i < nx; i++)
+        if (fabs(czi_freq(i, nx, lx)) <= p->kcut) {
+            p->ncb++;
+            if (i < (nx + 1) / 2) p->nlo++;
+        }
+    size_t nband = p->ncb * ny;
+    p->prop = fftwf_malloc(nband * sizeof *p->prop);
+    p->aa = fftwf_malloc(nband * sizeof *p->aa);
+    p->spec = fftwf_malloc(nband * sizeof *p->spec);
     int thin_last = fabs(p->dz_last - p->dz) > 1e-9 * p->dz;
-    p->prop_last = thin_last ? fftwf_malloc(p->npix * sizeof *p->prop_last) : p->prop;
-    if (!p->slice_start || !p->psi || !p->t || !p->g || !p->w || !p->real || !p->vbuf ||
-        !p->prop || !p->aa || !p->prop_last) {
+    p->prop_last = thin_last ? fftwf_malloc(nband * sizeof *p->prop_last) : p->prop;
+    size_t ldb = (ny + 7) / 8 * 8; /* the same padding czi_fft_create chooses */
+    if ((ldb / 8) % 2 == 0) ldb += 8;
+    p->cbuf = fftwf_malloc((size_t)p->nthreads * CZI_FFT_BLOCK * ldb * sizeof *p->cbuf);
+    p->rbuf = fftwf_malloc((size_t)p->nthreads * CZI_FFT_BLOCK * nx * sizeof *p->rbuf);
+    p->cwork = fftwf_malloc((size_t)p->nthreads * 2 * CZI_FFT_BLOCK * nx * sizeof *p->cwork);
+    if (opts.projection == CZ_SIM_FINITE) p->leak = fftwf_malloc(p->npix * sizeof *p->leak);
+    p->ky = malloc(ny * sizeof *p->ky);
+    if (p->ky)
+        for (size_t j = 0; j < ny; j++) p->ky[j] = czi_freq(j, ny, ly);
+    if ((opts.projection == CZ_SIM_FINITE && !p->leak) || !p->ky || !p->cwork ||
+        !p->slice_start || !p->psi || !p->t || !p->g || !p->w || !p->real || !p->spec ||
+        !p->prop || !p->aa || !p->prop_last || !p->cbuf || !p->rbuf) {
         cz_sim_plan_destroy(p);
         return CZ_SIM_FAIL(CZ_ENOMEM, "cannot allocate buffers for a %zu x %zu grid", nx, ny);
     }
@@ -265,17 +327,21 @@ cz_status cz_sim_plan_create(const cz_sim_opts *opts_in, const double cell[3][3]
         cz_sim_plan_destroy(p);
         return st;
     }
+    if (p->fft.ldb != ldb) {
+        cz_sim_plan_destroy(p);
+        return CZ_SIM_FAIL(CZ_EINTERNAL, "column buffer stride mismatch");
+    }
     /* FFTW_MEASURE scribbled on the buffers: initialise them only now. */
     memset(p->real, 0, p->npix * sizeof *p->real);
     double inv_n = 1.0 / ((double)p->npix * sqrt(roundtrip_gain(p)));
     fill_propagator(p, p->prop, p->dz, inv_n);
     if (thin_last) fill_propagator(p, p->prop_last, p->dz_last, inv_n);
     double w = opts.antialias_taper / fmax(p->dx, p->dy);
-    for (size_t j = 0; j < ny; j++) {
-        double ky = czi_freq(j, ny, ly);
-        for (size_t i = 0; i < nx; i++) {
-            double kx = czi_freq(i, nx, lx);
-            p->aa[j * nx + i] = (float)(antialias(sqrt(kx * kx + ky * ky), p->kcut, w) * inv_n);
+    for (size_t u = 0; u < p->ncb; u++) {
+        double kx = czi_freq(czi_band_col(p, u), nx, lx);
+        for (size_t j = 0; j < ny; j++) {
+            double ky = czi_freq(j, ny, ly);
+            p->aa[u * ny + j] = (float)(antialias(sqrt(kx * kx + ky * ky), p->kcut, w) * inv_n);
         }
     }
     *out = p;
@@ -297,7 +363,8 @@ cz_status cz_sim_plan_info(const cz_sim_plan *p, cz_sim_info *info) {
     return CZ_OK;
 }
 
-/* Fourier factor of one species on the half spectrum: F(k)·(kernel correction)/(N dx dy). The
+/* Fourier factor of one species on the half spectrum, by column ([nxh][ny], the layout of a
+ * gathered column block): F(k)·(kernel correction)/(N dx dy). The
  * 1/N undoes FFTW's unnormalised forward+backward pair; 1/(dx dy) turns the unit-weight spread
  * (a sampled delta) into a density. */
 static void fill_species_table(const cz_sim_plan *p, int z, float *tab) {
@@ -320,8 +387,8 @@ static void fill_species_table(const cz_sim_plan *p, int z, float *tab) {
                 double kap = sqrt(ux * ux + uy * uy);
                 corr = kap > 0.0 ? kap / sin(kap) : 1.0;
             }
-            tab[j * p->nxh + i] = (float)(czi_scatt(z, p->opts.param, kx * kx + ky * ky) * corr *
-                                          scale);
+            tab[i * p->ny + j] = (float)(czi_scatt(z, p->opts.param, kx * kx + ky * ky) * corr *
+                                         scale);
         }
     }
 }
@@ -360,10 +427,17 @@ cz_status cz_sim_set_atoms(cz_sim_plan *p, size_t n, const double xyz[][3], cons
     p->aspec = malloc(n * sizeof *p->aspec);
     p->spec_z = malloc(nspec * sizeof *p->spec_z);
     p->ftab = fftwf_malloc(nspec * p->nhalf * sizeof *p->ftab);
+    int finite = p->opts.projection == CZ_SIM_FINITE;
+    if (finite) {
+        p->az = malloc(n * sizeof *p->az);
+        p->fin_tab = malloc(nspec * (CZI_FIN_NH + 1) * (CZI_FIN_NR + 1) * sizeof *p->fin_tab);
+        p->fin_reach = malloc(nspec * sizeof *p->fin_reach);
+    }
     size_t nkey = p->nslices * nspec;
     size_t *count = calloc(nkey + 1, sizeof *count);
     size_t *key = malloc(n * sizeof *key);
-    if (!p->ax || !p->ay || !p->aspec || !p->spec_z || !p->ftab || !count || !key) {
+    if (!p->ax || !p->ay || !p->aspec || !p->spec_z || !p->ftab || !count || !key ||
+        (finite && (!p->az || !p->fin_tab || !p->fin_reach))) {
         free(count);
         free(key);
         free_atoms(p);
@@ -396,6 +470,7 @@ cz_status cz_sim_set_atoms(cz_sim_plan *p, size_t n, const double xyz[][3], cons
         if (v >= (double)p->ny) v -= (double)p->ny;
         p->ax[d] = u;
         p->ay[d] = v;
+        if (finite) p->az[d] = xyz[a][2];
         p->aspec[d] = (unsigned)spec_of[z[a]];
     }
     free(count);
@@ -403,6 +478,15 @@ cz_status cz_sim_set_atoms(cz_sim_plan *p, size_t n, const double xyz[][3], cons
     p->natoms = n;
     p->nspec = nspec;
     for (size_t s = 0; s < nspec; s++) fill_species_table(p, p->spec_z[s], p->ftab + s * p->nhalf);
+    if (finite) {
+        for (size_t s = 0; s < nspec; s++) {
+            p->fin_reach[s] = czi_fin_reach(p->spec_z[s], p->opts.param);
+            czi_fin_table(p->spec_z[s], p->opts.param, p->fin_reach[s],
+                          p->fin_tab + s * (CZI_FIN_NH + 1) * (CZI_FIN_NR + 1));
+            size_t k = (size_t)ceil(p->fin_reach[s] / p->dz);
+            if (k > p->fin_k) p->fin_k = k;
+        }
+    }
     return CZ_OK;
 }
 
@@ -453,13 +537,17 @@ static void spread(cz_sim_plan *p, size_t a0, size_t a1, int add) {
     }
 }
 
-/* Projected potential of slice s into p->vbuf; returns 0 (vbuf untouched) for an empty slice. */
-static int slice_potential(cz_sim_plan *p, size_t s) {
+/* Spectrum of the projected potential of slice s, V(y, kx) (rows transformed back, columns
+ * not), into p->g; returns 0 (g untouched) for an empty slice. Per species: spread, forward
+ * real-to-complex row pass, then a column pass that multiplies by the species table; species
+ * are summed by column in p->w, and the last one's column block is transformed back and
+ * scattered to g. */
+static int slice_potential_spectrum(cz_sim_plan *p, size_t s) {
     size_t a1 = p->slice_start[s + 1];
     size_t a = p->slice_start[s];
     if (a == a1) return 0;
     const czi_fft *f = &p->fft;
-    size_t nxh = p->nxh, ny = p->ny;
+    size_t nxh = p->nxh, ny = p->ny, ldb = f->ldb, cbl = czi_colbuf_len(f);
     int nt = p->nthreads, first = 1;
     while (a < a1) {
         unsigned sp = p->aspec[a];
@@ -472,32 +560,36 @@ static int slice_potential(cz_sim_plan *p, size_t s) {
         for (size_t b = 0; b < nb; b++) czi_batch_r2c(&f->rrow_f, b, p->real, p->g);
         spread(p, a, e, 0);
         const float *tab = p->ftab + (size_t)sp * p->nhalf;
-        fftwf_complex *g = p->g, *w = p->w;
-        nb = czi_batch_nblocks(&f->hcol_f);
+        fftwf_complex *g = p->g, *w = p->w, *cbuf = p->cbuf;
+        nb = (nxh + CZI_FFT_BLOCK - 1) / CZI_FFT_BLOCK;
         CZI_OMP_FOR(nt)
         for (size_t b = 0; b < nb; b++) {
-            czi_batch_c2c(&f->hcol_f, b, g);
-            size_t c0 = b * CZI_FFT_BLOCK, c1 = c0 + CZI_FFT_BLOCK < nxh ? c0 + CZI_FFT_BLOCK : nxh;
-            for (size_t j = 0; j < ny; j++) {
-                for (size_t i = j * nxh + c0; i < j * nxh + c1; i++) {
-                    float re = tab[i] * g[i][0], im = tab[i] * g[i][1];
-                    if (first) {
-                        w[i][0] = re;
-                        w[i][1] = im;
-                    } else {
-                        w[i][0] += re;
-                        w[i][1] += im;
-                    }
-                }
+            fftwf_complex *buf = cbuf + (size_t)czi_tid() * cbl;
+            size_t cols[CZI_FFT_BLOCK], c0 = b * CZI_FFT_BLOCK;
+            size_t nc = nxh - c0 < CZI_FFT_BLOCK ? nxh - c0 : CZI_FFT_BLOCK;
+            for (size_t c = 0; c < nc; c++) cols[c] = c0 + c;
+            czi_gather(g, nxh, ny, cols, nc, buf, ldb);
+            czi_colbuf_fwd(f, buf);
+            for (size_t c = 0; c < nc; c++) {
+                float *x = (float *)(buf + c * ldb), *acc = (float *)(w + (c0 + c) * ny);
+                const float *tc = tab + (c0 + c) * ny;
+                if (first && last)
+                    czi_k_rmul(x, tc, ny);
+                else if (first)
+                    czi_k_rmul_set(acc, x, tc, ny);
+                else if (!last)
+                    czi_k_rmul_add(acc, x, tc, ny);
+                else
+                    czi_k_rmul_plus(x, tc, acc, ny);
             }
-            if (last) czi_batch_c2c(&f->hcol_b, b, w);
+            if (last) {
+                czi_colbuf_bwd(f, buf);
+                czi_scatter(g, nxh, ny, cols, nc, buf, ldb);
+            }
         }
         first = 0;
         a = e;
     }
-    size_t nb = czi_batch_nblocks(&f->rrow_b);
-    CZI_OMP_FOR(nt)
-    for (size_t b = 0; b < nb; b++) czi_batch_c2r(&f->rrow_b, b, p->w, p->vbuf);
     return 1;
 }
 
@@ -507,95 +599,194 @@ cz_status cz_sim_potential(cz_sim_plan *p, size_t slice, double v[], size_t len)
         return CZ_SIM_FAIL(CZ_EINVAL, "slice %zu out of range (nslices = %zu)", slice, p->nslices);
     if (len < p->npix)
         return CZ_SIM_FAIL(CZ_ERANGE, "buffer holds %zu values, %zu needed", len, p->npix);
-    if (!slice_potential(p, slice)) {
+    int has_pm = slice_potential_spectrum(p, slice);
+    int has_leak = p->leak && czi_fin_leak(p, slice);
+    if (!has_pm && !has_leak) {
         memset(v, 0, p->npix * sizeof *v);
         return CZ_OK;
     }
-    for (size_t i = 0; i < p->npix; i++) v[i] = p->vbuf[i];
+    const czi_fft *f = &p->fft;
+    size_t nx = p->nx, ny = p->ny, nb = czi_batch_nblocks(&f->rrow_b);
+    float *rbuf = p->rbuf, *leak = p->leak;
+    fftwf_complex *g = p->g;
+    CZI_OMP_FOR(p->nthreads)
+    for (size_t b = 0; b < nb; b++) {
+        float *rb = rbuf + (size_t)czi_tid() * CZI_FFT_BLOCK * nx;
+        size_t r0 = b * CZI_FFT_BLOCK, r1 = r0 + CZI_FFT_BLOCK < ny ? r0 + CZI_FFT_BLOCK : ny;
+        if (has_pm)
+            czi_batch_c2r_rows(&f->rrow_b, b, g, rb);
+        else
+            memset(rb, 0, (r1 - r0) * nx * sizeof *rb);
+        if (has_leak)
+            for (size_t i = 0; i < (r1 - r0) * nx; i++) rb[i] += leak[r0 * nx + i];
+        for (size_t i = 0; i < (r1 - r0) * nx; i++) v[r0 * nx + i] = rb[i];
+    }
     return CZ_OK;
 }
 
-/* Multiply block rows/columns of `data` by a complex table (column block b). */
-static void cols_multiply(const cz_sim_plan *p, size_t b, fftwf_complex *data,
-                          fftwf_complex *tab) {
-    size_t c0 = b * CZI_FFT_BLOCK, c1 = c0 + CZI_FFT_BLOCK < p->nx ? c0 + CZI_FFT_BLOCK : p->nx;
-    for (size_t j = 0; j < p->ny; j++)
-        for (size_t i = j * p->nx + c0; i < j * p->nx + c1; i++) {
-            float re = data[i][0] * tab[i][0] - data[i][1] * tab[i][1];
-            float im = data[i][0] * tab[i][1] + data[i][1] * tab[i][0];
-            data[i][0] = re;
-            data[i][1] = im;
-        }
+/* Band-compressed rows. In the (y, kx) state between a row pass and a column pass only the
+ * band columns matter (the others are zero after A or P·A and are never column-transformed), so
+ * t and ψ are stored there as [ny][ncb]: band column u of row r at r·ncb + u. Row passes expand
+ * a block of rows into a per-thread full-width buffer (zeros outside the band), transform it and
+ * compress it back; this moves a third fewer bytes than full rows and needs no zeroing pass. */
+static void expand_rows(const cz_sim_plan *p, fftwf_complex *xc, fftwf_complex *full,
+                        size_t nrows) {
+    size_t nx = p->nx, ncb = p->ncb, nlo = p->nlo, nhi = ncb - nlo;
+    for (size_t r = 0; r < nrows; r++) {
+        fftwf_complex *src = xc + r * ncb;
+        fftwf_complex *dst = full + r * nx;
+        memcpy(dst, src, nlo * sizeof *dst);
+        memset(dst + nlo, 0, (nx - ncb) * sizeof *dst);
+        memcpy(dst + nx - nhi, src + nlo, nhi * sizeof *dst);
+    }
 }
 
-/* The slice loop on p->psi (real space in, real space out). */
-static void multislice(cz_sim_plan *p, size_t first, size_t count) {
+static void compress_rows(const cz_sim_plan *p, fftwf_complex *full, fftwf_complex *xc,
+                          size_t nrows) {
+    size_t nx = p->nx, ncb = p->ncb, nlo = p->nlo, nhi = ncb - nlo;
+    for (size_t r = 0; r < nrows; r++) {
+        fftwf_complex *src = full + r * nx;
+        fftwf_complex *dst = xc + r * ncb;
+        memcpy(dst, src, nlo * sizeof *dst);
+        memcpy(dst + nlo, src + nx - nhi, nhi * sizeof *dst);
+    }
+}
+
+/* Column pass over a band-compressed array xc ([ny][ncb]): gather, forward FFT, multiply by a
+ * complex table (ctab) or a real one (rtab), optionally copy the product into p->spec, backward
+ * FFT, scatter. */
+static void band_column_pass(cz_sim_plan *p, fftwf_complex *xc, fftwf_complex *ctab,
+                             const float *rtab, int capture) {
     const czi_fft *f = &p->fft;
-    size_t nx = p->nx, ny = p->ny;
+    size_t ny = p->ny, ldb = f->ldb, cbl = czi_colbuf_len(f), ncb = p->ncb;
+    size_t nb = (ncb + CZI_FFT_BLOCK - 1) / CZI_FFT_BLOCK;
+    fftwf_complex *cbuf = p->cbuf, *spec = p->spec;
+    CZI_OMP_FOR(p->nthreads)
+    for (size_t b = 0; b < nb; b++) {
+        fftwf_complex *buf = cbuf + (size_t)czi_tid() * cbl;
+        size_t cols[CZI_FFT_BLOCK], u0 = b * CZI_FFT_BLOCK;
+        size_t nc = ncb - u0 < CZI_FFT_BLOCK ? ncb - u0 : CZI_FFT_BLOCK;
+        for (size_t c = 0; c < nc; c++) cols[c] = u0 + c;
+        czi_gather(xc, ncb, ny, cols, nc, buf, ldb);
+        czi_colbuf_fwd(f, buf);
+        for (size_t c = 0; c < nc; c++) {
+            fftwf_complex *y = buf + c * ldb;
+            if (ctab)
+                czi_k_cmul((float *)y, (const float *)(ctab + (u0 + c) * ny), ny);
+            else
+                czi_k_rmul((float *)y, rtab + (u0 + c) * ny, ny);
+            if (capture) memcpy(spec + (u0 + c) * ny, y, ny * sizeof *y);
+        }
+        czi_colbuf_bwd(f, buf);
+        czi_scatter(xc, ncb, ny, cols, nc, buf, ldb);
+    }
+}
+
+/* The slice loop. The wave comes from `in` (real space, [ny][nx] interleaved complex) or, when
+ * in is NULL, is the unit plane wave; the exit wave goes to `out` (may equal in). p->psi and p->t
+ * hold ψ and t band-compressed. With capture, the spectrum of the exit wave is left in p->spec
+ * for cz_sim_image. count must be > 0. */
+static void multislice(cz_sim_plan *p, size_t first, size_t count, const float *in, float *out,
+                       int capture) {
+    const czi_fft *f = &p->fft;
+    size_t nx = p->nx, ny = p->ny, ncb = p->ncb;
     int nt = p->nthreads;
-    size_t nrow = czi_batch_nblocks(&f->row_f), ncol = czi_batch_nblocks(&f->col_f);
-    fftwf_complex *psi = p->psi, *t = p->t;
-    int psi_rows_done = 0; /* psi is row-transformed (waiting for its inverse row pass) */
+    size_t nrow = czi_batch_nblocks(&f->row_f), rbl = CZI_FFT_BLOCK * nx;
+    fftwf_complex *psi = p->psi, *t = p->t, *g = p->g, *cw = p->cwork;
+    float *rbuf = p->rbuf;
+    float sigma = (float)p->sigma;
     for (size_t s = first; s < first + count; s++) {
-        int has = slice_potential(p, s);
+        int has_pm = slice_potential_spectrum(p, s);
+        int has_leak = p->leak && czi_fin_leak(p, s);
+        int has = has_pm || has_leak;
+        float *leak = p->leak;
         if (has) {
-            const float *v = p->vbuf;
-            const float *aa = p->aa;
-            float sigma = (float)p->sigma;
-            /* t = exp(iσV), then its forward row pass. */
+            /* Sweep 1: V rows (c2r), t = exp(iσV), forward row FFT of t, band columns kept. */
             CZI_OMP_FOR(nt)
             for (size_t b = 0; b < nrow; b++) {
-                size_t r0 = b * CZI_FFT_BLOCK, r1 = r0 + CZI_FFT_BLOCK < ny ? r0 + CZI_FFT_BLOCK : ny;
-                for (size_t i = r0 * nx; i < r1 * nx; i++) {
-                    float sn, cs;
-                    czi_sincosf(sigma * v[i], &sn, &cs);
-                    t[i][0] = cs;
-                    t[i][1] = sn;
-                }
-                czi_batch_c2c(&f->row_f, b, t);
+                float *rb = rbuf + (size_t)czi_tid() * rbl;
+                fftwf_complex *tb = cw + (size_t)czi_tid() * 2 * rbl;
+                size_t r0 = b * CZI_FFT_BLOCK;
+                size_t r1 = r0 + CZI_FFT_BLOCK < ny ? r0 + CZI_FFT_BLOCK : ny;
+                if (has_pm)
+                    czi_batch_c2r_rows(&f->rrow_b, b, g, rb);
+                else
+                    memset(rb, 0, (r1 - r0) * nx * sizeof *rb);
+                if (has_leak)
+                    for (size_t i = 0; i < (r1 - r0) * nx; i++) rb[i] += leak[r0 * nx + i];
+                czi_k_transmission(rb, (float *)tb, (r1 - r0) * nx, sigma);
+                czi_batch_c2c_rows(&f->row_f, b, tb);
+                compress_rows(p, tb, t + r0 * ncb, r1 - r0);
             }
-            /* Column pass: band-limit t with A (1/N included). */
-            CZI_OMP_FOR(nt)
-            for (size_t b = 0; b < ncol; b++) {
-                czi_batch_c2c(&f->col_f, b, t);
-                size_t c0 = b * CZI_FFT_BLOCK, c1 = c0 + CZI_FFT_BLOCK < nx ? c0 + CZI_FFT_BLOCK : nx;
-                for (size_t j = 0; j < ny; j++)
-                    for (size_t i = j * nx + c0; i < j * nx + c1; i++) {
-                        t[i][0] *= aa[i];
-                        t[i][1] *= aa[i];
-                    }
-                czi_batch_c2c(&f->col_b, b, t);
-            }
+            /* Sweep 2: band-limit t with A (1/N included). */
+            band_column_pass(p, t, NULL, p->aa, 0);
         }
-        /* Row pass: finish the previous slice's propagation, transmit, start this one's. */
+        /* Sweep 3: finish the previous slice's propagation (or read the incident wave),
+         * transmit, start this slice's propagation. */
+        int start = s == first;
         CZI_OMP_FOR(nt)
         for (size_t b = 0; b < nrow; b++) {
-            if (psi_rows_done) czi_batch_c2c(&f->row_b, b, psi);
-            if (has) {
-                czi_batch_c2c(&f->row_b, b, t);
-                size_t r0 = b * CZI_FFT_BLOCK, r1 = r0 + CZI_FFT_BLOCK < ny ? r0 + CZI_FFT_BLOCK : ny;
-                for (size_t i = r0 * nx; i < r1 * nx; i++) {
-                    float re = psi[i][0] * t[i][0] - psi[i][1] * t[i][1];
-                    float im = psi[i][0] * t[i][1] + psi[i][1] * t[i][0];
-                    psi[i][0] = re;
-                    psi[i][1] = im;
-                }
+            fftwf_complex *pb = cw + (size_t)czi_tid() * 2 * rbl, *tb = pb + rbl;
+            size_t r0 = b * CZI_FFT_BLOCK, r1 = r0 + CZI_FFT_BLOCK < ny ? r0 + CZI_FFT_BLOCK : ny;
+            size_t nr = r1 - r0;
+            if (!start) {
+                expand_rows(p, psi + r0 * ncb, pb, nr);
+                czi_batch_c2c_rows(&f->row_b, b, pb);
+            } else if (in) {
+                memcpy(pb, in + 2 * r0 * nx, nr * nx * sizeof *pb);
+            } else {
+                for (size_t i = 0; i < nr * nx; i++) pb[i][0] = 1.0f, pb[i][1] = 0.0f;
             }
-            czi_batch_c2c(&f->row_f, b, psi);
+            if (has) {
+                expand_rows(p, t + r0 * ncb, tb, nr);
+                czi_batch_c2c_rows(&f->row_b, b, tb);
+                czi_k_cmul((float *)pb, (const float *)tb, nr * nx);
+            }
+            czi_batch_c2c_rows(&f->row_f, b, pb);
+            compress_rows(p, pb, psi + r0 * ncb, nr);
         }
-        fftwf_complex *prop = (s == p->nslices - 1) ? p->prop_last : p->prop;
-        CZI_OMP_FOR(nt)
-        for (size_t b = 0; b < ncol; b++) {
-            czi_batch_c2c(&f->col_f, b, psi);
-            cols_multiply(p, b, psi, prop);
-            czi_batch_c2c(&f->col_b, b, psi);
+        /* Sweep 4: propagate. */
+        band_column_pass(p, psi, (s == p->nslices - 1) ? p->prop_last : p->prop, NULL,
+                         capture && s == first + count - 1);
+    }
+    CZI_OMP_FOR(nt)
+    for (size_t b = 0; b < nrow; b++) {
+        fftwf_complex *pb = cw + (size_t)czi_tid() * 2 * rbl;
+        size_t r0 = b * CZI_FFT_BLOCK, r1 = r0 + CZI_FFT_BLOCK < ny ? r0 + CZI_FFT_BLOCK : ny;
+        expand_rows(p, psi + r0 * ncb, pb, r1 - r0);
+        czi_batch_c2c_rows(&f->row_b, b, pb);
+        memcpy(out + 2 * r0 * nx, pb, (r1 - r0) * nx * sizeof *pb);
+    }
+    p->spec_valid = capture;
+}
+
+void czi_wave_spectrum(cz_sim_plan *p, const float *wave) {
+    const czi_fft *f = &p->fft;
+    size_t nx = p->nx, ny = p->ny, ldb = f->ldb, cbl = czi_colbuf_len(f), ncb = p->ncb;
+    size_t nrow = czi_batch_nblocks(&f->row_f);
+    fftwf_complex *psi = p->psi, *cbuf = p->cbuf, *spec = p->spec;
+    CZI_OMP_FOR(p->nthreads)
+    for (size_t b = 0; b < nrow; b++) {
+        size_t r0 = b * CZI_FFT_BLOCK, r1 = r0 + CZI_FFT_BLOCK < ny ? r0 + CZI_FFT_BLOCK : ny;
+        memcpy(psi + r0 * nx, wave + 2 * r0 * nx, (r1 - r0) * nx * sizeof *psi);
+        czi_batch_c2c(&f->row_f, b, psi);
+    }
+    float inv_n = (float)(1.0 / (double)p->npix);
+    size_t nb = (ncb + CZI_FFT_BLOCK - 1) / CZI_FFT_BLOCK;
+    CZI_OMP_FOR(p->nthreads)
+    for (size_t b = 0; b < nb; b++) {
+        fftwf_complex *buf = cbuf + (size_t)czi_tid() * cbl;
+        size_t cols[CZI_FFT_BLOCK], u0 = b * CZI_FFT_BLOCK;
+        size_t nc = ncb - u0 < CZI_FFT_BLOCK ? ncb - u0 : CZI_FFT_BLOCK;
+        for (size_t c = 0; c < nc; c++) cols[c] = czi_band_col(p, u0 + c);
+        czi_gather(psi, nx, ny, cols, nc, buf, ldb);
+        czi_colbuf_fwd(f, buf);
+        for (size_t c = 0; c < nc; c++) {
+            fftwf_complex *y = buf + c * ldb, *d = spec + (u0 + c) * ny;
+            for (size_t j = 0; j < ny; j++) d[j][0] = y[j][0] * inv_n, d[j][1] = y[j][1] * inv_n;
         }
-        psi_rows_done = 1;
     }
-    if (psi_rows_done) {
-        CZI_OMP_FOR(nt)
-        for (size_t b = 0; b < nrow; b++) czi_batch_c2c(&f->row_b, b, psi);
-    }
+    p->spec_valid = 1;
 }
 
 cz_status cz_sim_propagate(cz_sim_plan *p, size_t first, size_t count, float wave[], size_t len) {
@@ -605,9 +796,11 @@ cz_status cz_sim_propagate(cz_sim_plan *p, size_t first, size_t count, float wav
                            first + count, p->nslices);
     if (len < 2 * p->npix)
         return CZ_SIM_FAIL(CZ_ERANGE, "wave holds %zu floats, %zu needed", len, 2 * p->npix);
-    memcpy(p->psi, wave, p->npix * sizeof *p->psi);
-    multislice(p, first, count);
-    memcpy(wave, p->psi, p->npix * sizeof *p->psi);
+    if (count == 0) {
+        p->spec_valid = 0;
+        return CZ_OK;
+    }
+    multislice(p, first, count, wave, wave, 1);
     return CZ_OK;
 }
 
@@ -615,11 +808,20 @@ cz_status cz_sim_run(cz_sim_plan *p, float wave[], size_t len) {
     if (!p || !wave) return CZ_SIM_FAIL(CZ_EINVAL, "plan and wave must not be NULL");
     if (len < 2 * p->npix)
         return CZ_SIM_FAIL(CZ_ERANGE, "wave holds %zu floats, %zu needed", len, 2 * p->npix);
-    for (size_t i = 0; i < p->npix; i++) {
-        p->psi[i][0] = 1.0f;
-        p->psi[i][1] = 0.0f;
+    /* Vacuum slices ahead of the first atom leave the incident plane wave unchanged
+     * (P(0) = A(0) = 1, also with a tilt, whose phase vanishes at k = 0), so they are skipped. */
+    size_t s0 = 0;
+    while (s0 < p->nslices && p->slice_start[s0 + 1] == p->slice_start[s0]) s0++;
+    /* With finite projection an atom's potential reaches fin_k slices up. */
+    if (s0 < p->nslices) s0 = s0 >= p->fin_k ? s0 - p->fin_k : 0;
+    if (s0 == p->nslices) {
+        /* All vacuum: the exit wave is the plane wave, whose spectrum/N is 1 at k = 0. */
+        for (size_t i = 0; i < p->npix; i++) wave[2 * i] = 1.0f, wave[2 * i + 1] = 0.0f;
+        memset(p->spec, 0, p->ncb * p->ny * sizeof *p->spec);
+        p->spec[0][0] = 1.0f;
+        p->spec_valid = 1;
+    } else {
+        multislice(p, s0, p->nslices - s0, NULL, wave, 1);
     }
-    multislice(p, 0, p->nslices);
-    memcpy(wave, p->psi, p->npix * sizeof *p->psi);
     return CZ_OK;
 }

@@ -131,7 +131,51 @@ int main(void) {
         CZ_CHECK_FAILS(cz_sim_image(p, &ctf, w, info.wave_len, img, info.image_len), CZ_EINVAL, "convergence_mrad");
         CZ_CHECK_FAILS(cz_sim_image(p, NULL, w, info.wave_len - 2, img, info.image_len), CZ_ERANGE, "wave holds");
         CZ_CHECK_FAILS(cz_sim_image(p, NULL, w, info.wave_len, img, 17), CZ_ERANGE, "img holds");
-        CZ_CHECK_FAILS(cz_sim_image(p, NULL, NULL, info.wave_len, img, info.image_len), CZ_EINVAL, "NULL");
+        CZ_CHECK_FAILS(cz_sim_image(p, NULL, w, info.wave_len, NULL, info.image_len), CZ_EINVAL, "NULL");
+        CZ_CHECK_FAILS(cz_sim_image(NULL, NULL, w, info.wave_len, img, info.image_len), CZ_EINVAL, "NULL");
+    }
+
+    /* The cached spectrum: wave = NULL images the plan's last exit wave. After cz_sim_run it is
+     * the run's own spectrum (taken before the last inverse FFT), so it agrees with imaging the
+     * returned float wave to float rounding; after an image of an explicit wave it is that
+     * wave's spectrum, bit for bit. A fresh plan holds none. */
+    {
+        cz_sim_ctf ctf;
+        cz_sim_ctf_default(&ctf);
+        ctf.c[1][0] = -312.7;
+        ctf.c[3][0] = 0.87e7;
+        ctf.c[1][2] = 21.3;
+        ctf.phi_deg[1][2] = 41.0;
+        ctf.aperture_mrad = 23.0;
+        double *img2 = malloc(info.image_len * sizeof *img2);
+        cz_sim_run(p, w, info.wave_len);
+        CZ_CHECK(cz_sim_image(p, &ctf, NULL, 0, img2, info.image_len) == CZ_OK, "%s",
+                 cz_sim_last_error());
+        cz_sim_image(p, &ctf, w, info.wave_len, img, info.image_len);
+        double d = 0;
+        for (size_t i = 0; i < info.image_len; i++) d = fmax(d, fabs(img[i] - img2[i]));
+        CZ_CHECK(d < 1e-5, "cached run spectrum vs explicit wave: max diff %g", d);
+        /* Now the cache holds FFT(w) from the explicit call: identical bits. */
+        cz_sim_image(p, &ctf, NULL, 0, img2, info.image_len);
+        CZ_CHECK(memcmp(img, img2, info.image_len * sizeof *img) == 0, "cached = explicit bytes");
+        /* The vacuum wave replaces it. */
+        cz_sim_image(p, NULL, vac, info.wave_len, img, info.image_len);
+        cz_sim_image(p, &ctf, NULL, 0, img2, info.image_len);
+        d = 0;
+        for (size_t i = 0; i < info.image_len; i++) d = fmax(d, fabs(img2[i] - 1.0));
+        CZ_CHECK(d < 1e-5, "cached vacuum wave images to 1 (max dev %g)", d);
+        cz_sim_plan *q;
+        CZ_CHECK(cz_sim_plan_create(&o, CZ_CROWS(cell), &q) == CZ_OK, "plan q");
+        CZ_CHECK_FAILS(cz_sim_image(q, &ctf, NULL, 0, img2, info.image_len), CZ_EINVAL,
+                       "holds no exit wave");
+        /* A vacuum run leaves the plane wave's spectrum. */
+        cz_sim_run(q, w, info.wave_len);
+        CZ_CHECK(cz_sim_image(q, &ctf, NULL, 0, img2, info.image_len) == CZ_OK, "vacuum run");
+        d = 0;
+        for (size_t i = 0; i < info.image_len; i++) d = fmax(d, fabs(img2[i] - 1.0));
+        CZ_CHECK(d < 1e-5, "vacuum run images to 1 (max dev %g)", d);
+        cz_sim_plan_destroy(q);
+        free(img2);
     }
     free(w);
     free(vac);

@@ -1,0 +1,288 @@
+"""cz.sim: multislice simulation of ase.Atoms into numpy arrays.
+
+Vacuum keeps the intensity at 1, the weak-phase sign test at Scherzer, the potential integral,
+ExitWave round trips, agreement with the `cz image` HDF5 output, thread safety and determinism,
+and the exception types and messages. Grids stay at or below 256² and FFTW plans with ESTIMATE
+and no wisdom file, so the tests are quick and write nothing outside build/.
+"""
+
+import os
+import subprocess
+import threading
+
+import numpy as np
+import pytest
+from ase import Atoms
+from ase.cluster import Octahedron
+
+import cz
+import cz._cz
+import cz._czsim
+
+FAST = {"fftw": "estimate", "wisdom": ""}
+"""Planner options for every test: quick planning, no wisdom file written."""
+
+AU_INTEGRAL = 505.270
+"""Integral of the projected potential of one Au atom, V·Å³ (Kirkland)."""
+
+
+def carbon_column():
+    """Two C atoms on one column at the centre of a 12.8 Å square cell, 4 Å thick."""
+    return Atoms("C2", positions=[(6.4, 6.4, 1.0), (6.4, 6.4, 3.0)], cell=[12.8, 12.8, 4.0])
+
+
+def gold_particle():
+    """A 19-atom Au octahedron with 3 Å of vacuum (a 10.2 Å box)."""
+    atoms = Octahedron("Au", 3, 0)
+    atoms.center(vacuum=3.0)
+    return atoms
+
+
+# ---- physics -------------------------------------------------------------------------------------
+
+
+def test_vacuum_keeps_unit_intensity():
+    empty = Atoms(cell=[10.3, 9.7, 6.1])
+    wave = cz.sim.exit_wave(empty, sampling=0.08, **FAST)
+    assert wave.dtype == np.complex64
+    assert wave.shape == (int(np.ceil(9.7 / 0.08)), int(np.ceil(10.3 / 0.08)))
+    assert np.max(np.abs(np.abs(wave) ** 2 - 1)) < 1e-6
+    img = cz.sim.image(wave, defocus=250.0, cs_mm=1.3, aperture_mrad=12.5, focal_spread=35.0)
+    assert img.dtype == np.float64 and img.shape == wave.shape
+    assert np.max(np.abs(img - 1)) < 1e-6
+
+
+def test_intensity_near_one_far_from_a_particle():
+    atoms = gold_particle()
+    atoms.cell = [20.4, 20.4, atoms.cell[2, 2]]  # more vacuum in x and y
+    img = cz.sim.image(atoms, sampling=0.1, **FAST)
+    assert img.shape == (204, 204)
+    assert abs(img[:10, :10].mean() - 1) < 0.02  # the corner is 5 Å from any atom
+    assert img.min() < 0.9  # the particle itself scatters
+
+
+@pytest.mark.parametrize("cs_mm, sign", [(1.2, -1), (-1.2, +1)])
+def test_weak_phase_sign_at_scherzer(cs_mm, sign):
+    """Cs > 0 at Scherzer defocus: atom columns dark; Cs < 0: bright (DESIGN §4)."""
+    atoms = carbon_column()
+    img = cz.sim.image(atoms, grid=256, defocus="scherzer", cs_mm=cs_mm, aperture_mrad=10.0,
+                       **FAST)
+    contrast = img[128, 128] - img.mean()
+    assert sign * contrast > 0.01, contrast
+
+
+def test_scherzer_defocus_and_electron():
+    assert cz.sim.scherzer_defocus(1.2) == pytest.approx(595.29, abs=0.01)
+    assert cz.sim.scherzer_defocus(-1.2) == pytest.approx(-595.29, abs=0.01)
+    wavelength, sigma = cz.sim.electron(300)
+    assert wavelength == pytest.approx(0.0196875, rel=1e-6)
+    assert sigma == pytest.approx(6.52616e-4, rel=1e-5)
+    assert cz.sim.electron()[0] == wavelength  # default energy: the library's 300 kV
+
+
+def test_potential_integral_per_atom():
+    atoms = gold_particle()
+    sim = cz.sim.Simulator.from_atoms(atoms, sampling=0.1, **FAST)
+    total = sim.potential()
+    dx, dy = sim.pixel_size
+    assert total.shape == sim.shape
+    assert total.sum() * dx * dy == pytest.approx(len(atoms) * AU_INTEGRAL, rel=1e-5)
+    slices = cz.sim.potential(atoms, per_slice=True, sampling=0.1, **FAST)
+    assert slices.shape == (sim.nslices, *sim.shape)
+    assert np.allclose(slices.sum(axis=0), total, rtol=0, atol=1e-9 * total.max())
+
+
+def test_lobato_differs_from_kirkland_but_integrates_alike():
+    atoms = carbon_column()
+    k = cz.sim.potential(atoms, grid=128, **FAST)
+    lo = cz.sim.potential(atoms, grid=128, potential="lobato", **FAST)
+    assert not np.allclose(k, lo)
+    assert lo.sum() == pytest.approx(k.sum(), rel=2e-3)
+
+
+# ---- the Python API ------------------------------------------------------------------------------
+
+
+def test_exit_wave_carries_its_parameters_and_images_again():
+    atoms = gold_particle()
+    wave = cz.sim.exit_wave(atoms, sampling=0.1, slice_thickness=1.5, energy_kv=200, **FAST)
+    assert isinstance(wave, np.ndarray) and isinstance(wave, cz.sim.ExitWave)
+    p = wave.params
+    assert p["energy_kv"] == 200 and p["grid"] == (wave.shape[1], wave.shape[0])
+    assert p["nslices"] == int(np.ceil(atoms.cell[2, 2] / 1.5))
+    assert p["wavelength_a"] == pytest.approx(cz.sim.electron(200)[0])
+
+    lens = {"cs_mm": 0.5, "aperture_mrad": 20.0, "focal_spread": 20.0}
+    stack = cz.sim.image(wave, defocus=[0.0, 80.0, "scherzer"], **lens)
+    assert stack.shape == (3, *wave.shape)
+    single = cz.sim.image(wave, defocus=80.0, **lens)
+    assert np.array_equal(stack[1], single)
+    # A plain array with its cell and energy gives the same image.
+    plain = np.asarray(wave).view(np.ndarray).copy()
+    again = cz.sim.image(plain, cell=atoms.cell.lengths(), energy_kv=200, defocus=80.0, **lens,
+                         **FAST)
+    assert np.max(np.abs(again - single)) < 1e-6
+    # Directly from atoms: simulate and image in one call.
+    direct = cz.sim.image(atoms, defocus=80.0, sampling=0.1, slice_thickness=1.5, energy_kv=200,
+                          **lens, **FAST)
+    assert np.max(np.abs(direct - single)) < 1e-6
+
+
+def test_simulator_reuses_one_plan():
+    atoms = carbon_column()
+    sim = cz.sim.Simulator(atoms.cell, grid=(96, 112), **FAST)
+    assert sim.shape == (112, 96)
+    assert sim.pixel_size == pytest.approx((12.8 / 96, 12.8 / 112))
+    sim.set_atoms(atoms)
+    w1 = sim.exit_wave()
+    sim.set_atoms(atoms.positions + [0.5, 0.0, 0.0], atoms.numbers)
+    w2 = sim.exit_wave()
+    # Shifting by a whole number of pixels (0.5 Å is not) changes the wave; periodic x.
+    assert not np.allclose(w1, w2)
+    sim.set_atoms(Atoms(cell=atoms.cell))
+    assert np.max(np.abs(np.abs(sim.exit_wave()) ** 2 - 1)) < 1e-6
+
+
+def test_labels_are_read_from_atoms_arrays():
+    atoms = cz.fill(cz.Lattice.prototype("fcc", "Au", a=4.08), cz.Sphere(5.0))
+    atoms.center(vacuum=3.0)
+    sim = cz.sim.Simulator.from_atoms(atoms, sampling=0.2, **FAST)
+    assert set(sim.labels) == {"object_id", "grain_id", "class_id"}
+    assert np.array_equal(sim.labels["class_id"], atoms.arrays["class_id"])
+    atoms.arrays["class_id"] = atoms.arrays["class_id"].astype(float)
+    with pytest.raises(ValueError, match="class_id"):
+        cz.sim.Simulator.from_atoms(atoms, sampling=0.2, **FAST)
+
+
+def test_same_bytes_for_one_and_two_threads():
+    atoms = gold_particle()
+    one = cz.sim.exit_wave(atoms, sampling=0.1, threads=1, **FAST)
+    two = cz.sim.exit_wave(atoms, sampling=0.1, threads=2, **FAST)
+    assert one.tobytes() == two.tobytes()
+
+
+def test_concurrent_calls_on_one_simulator():
+    """Calls release the GIL; the simulator's lock keeps concurrent calls on one plan apart."""
+    atoms = gold_particle()
+    sim = cz.sim.Simulator.from_atoms(atoms, sampling=0.1, **FAST)
+    wave = sim.exit_wave()
+    reference = [sim.image(wave, defocus=d, cs_mm=1.0) for d in (0.0, 50.0, 100.0, 150.0)]
+    results, errors = [None] * 4, []
+
+    def work(k):
+        try:
+            results[k] = sim.image(wave, defocus=50.0 * k, cs_mm=1.0)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    for got, want in zip(results, reference):
+        assert np.array_equal(got, want)
+
+
+# ---- agreement with the command line -------------------------------------------------------------
+
+
+def test_agrees_with_cli_hdf5(tmp_path):
+    """cz.sim.image and `cz image ... -o out.h5` give the same images (1e-6) for the same
+    structure and parameters."""
+    cz_bin = os.environ.get("CZ_BIN")
+    if not cz_bin:
+        pytest.skip("CZ_BIN (the built cz program) is set by ctest")
+    import h5py  # Debian: python3-h5py
+
+    path = tmp_path / "au.xyz"
+    cz.write(str(path), gold_particle())
+    atoms = cz.read(str(path))
+    args = [cz_bin, "image", str(path), "-o", str(tmp_path / "au.h5"), "--sampling", "0.1",
+            "--slice", "2", "--energy-kv", "200", "--cs-mm", "1.2", "--defocus", "scherzer,0,-50",
+            "--aperture-mrad", "15", "--focal-spread", "30", "--convergence-mrad", "0.3",
+            "--aberration", "C12=20,45", "--potential", "lobato", "--fftw", "estimate",
+            "--wisdom", ""]
+    done = subprocess.run(args, capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+
+    wave = cz.sim.exit_wave(atoms, sampling=0.1, slice_thickness=2, energy_kv=200,
+                            potential="lobato", **FAST)
+    mine = cz.sim.image(wave, defocus=["scherzer", 0, -50], cs_mm=1.2, aperture_mrad=15,
+                        focal_spread=30, convergence_mrad=0.3, aberrations={"C12": (20, 45)})
+    with h5py.File(tmp_path / "au.h5", "r") as f:
+        theirs = f["images"][()]
+        their_wave = f["exit_wave"][()]
+        assert f.attrs["energy_kv"] == 200 and f.attrs["potential"] == "lobato"
+        assert np.allclose(f["defocus_a"][()],
+                           [cz.sim.scherzer_defocus(1.2, energy_kv=200), 0, -50])
+    assert theirs.shape == mine.shape
+    assert np.max(np.abs(their_wave - wave)) < 1e-6
+    assert np.max(np.abs(theirs - mine)) < 1e-6 * np.max(mine)
+
+
+# ---- errors --------------------------------------------------------------------------------------
+
+
+def test_error_types_and_messages():
+    atoms = carbon_column()
+    assert cz.sim.exit_wave.__module__ == "cz.sim"
+    assert cz._czsim.CzError is cz.CzError is cz._cz.CzError
+    with pytest.raises(ValueError, match=r"cz_sim_plan_create: sampling .*-0\.5"):
+        cz.sim.exit_wave(atoms, sampling=-0.5, **FAST)
+    with pytest.raises(ValueError, match="energy"):
+        cz.sim.exit_wave(atoms, energy_kv=0, grid=64, **FAST)
+    with pytest.raises(cz.CzError, match="max_pixels") as info:
+        cz.sim.exit_wave(atoms, sampling=0.001, max_pixels=10**6, **FAST)
+    assert isinstance(info.value, RuntimeError) and info.value.status == cz._cz.ERANGE
+    with pytest.raises(ValueError, match="potential must be one of kirkland, lobato"):
+        cz.sim.exit_wave(atoms, potential="moliere", **FAST)
+    with pytest.raises(TypeError, match="unknown simulation option"):
+        cz.sim.exit_wave(atoms, sampeling=0.1)
+    with pytest.raises(ValueError, match="no cell vector a"):
+        cz.sim.exit_wave(Atoms("Au", positions=[(0, 0, 0)]), **FAST)
+    with pytest.raises(TypeError, match="ase.Atoms"):
+        cz.sim.exit_wave("Au", **FAST)
+
+
+def test_bad_atoms_are_refused():
+    cell = [8.0, 8.0, 4.0]
+    with pytest.raises(ValueError, match="atom 1"):
+        cz.sim.exit_wave(Atoms("CC", positions=[(1, 1, 1), (1, 1, 9)], cell=cell), grid=64,
+                         **FAST)
+    nan = Atoms("C", positions=[(1, 1, 1)], cell=cell)
+    nan.positions[0, 0] = np.nan
+    with pytest.raises(ValueError, match="atom 0"):
+        cz.sim.exit_wave(nan, grid=64, **FAST)
+    heavy = Atoms("C", positions=[(1, 1, 1)], cell=cell)
+    heavy.numbers[0] = 110
+    with pytest.raises(ValueError, match="110"):
+        cz.sim.exit_wave(heavy, grid=64, **FAST)
+    skew = Atoms("C", positions=[(1, 1, 1)], cell=[[8, 0, 0], [2, 8, 0], [0, 0, 4]])
+    with pytest.raises(cz.CzError, match="orthorhombic"):
+        cz.sim.exit_wave(skew, grid=64, **FAST)
+
+
+def test_bad_lens_and_wave_arguments():
+    wave = cz.sim.exit_wave(carbon_column(), grid=64, **FAST)
+    with pytest.raises(ValueError, match="aperture"):
+        cz.sim.image(wave, aperture_mrad=-1)
+    with pytest.raises(ValueError, match="C10 is set by defocus"):
+        cz.sim.image(wave, aberrations={"C10": 5})
+    with pytest.raises(ValueError, match="unknown name"):
+        cz.sim.image(wave, aberrations={"A1": 5})
+    with pytest.raises(ValueError, match="C22 is not an aberration"):
+        cz.sim.image(wave, aberrations={"C22": 5})  # n + m even: no such aberration
+    with pytest.raises(ValueError, match="same coefficient"):
+        cz.sim.image(wave, cs_mm=1, aberrations={"C30": 1e7})
+    with pytest.raises(ValueError, match="scherzer"):
+        cz.sim.image(wave, defocus="underfocus")
+    with pytest.raises(ValueError, match="carries its simulation parameters"):
+        cz.sim.image(wave, energy_kv=200)
+    with pytest.raises(ValueError, match="sliced"):
+        cz.sim.image(wave[:32])
+    with pytest.raises(ValueError, match="needs cell"):
+        cz.sim.image(np.ones((64, 64), np.complex64))
+    with pytest.raises(ValueError, match="shape"):
+        cz.sim.Simulator([12.8, 12.8, 4.0], grid=64, **FAST).image(np.ones((32, 64)))
