@@ -688,24 +688,32 @@ static cz_status build_lattice(ctx *c, const snode *m, cz_lattice **out) {
 /* ----------------------------------------------------------------- shapes ---- */
 
 static cz_status build_shape(ctx *c, const snode *m, const cz_lattice *lat, cz_volume **out);
+static cz_status get_hkl(ctx *c, const snode *n, int hkl[3]);
+
+/* acc ← acc ∪ v or acc ∩ v (acc NULL: v). Takes v; on failure frees both and clears acc. */
+static cz_status accumulate(cz_volume **acc, cz_volume *v, int is_union) {
+    if (!*acc) {
+        *acc = v;
+        return CZ_OK;
+    }
+    cz_volume *t = NULL;
+    cz_status s = is_union ? cz_volume_union(*acc, v, &t) : cz_volume_intersection(*acc, v, &t);
+    cz_volume_destroy(*acc);
+    cz_volume_destroy(v);
+    *acc = t;
+    return s;
+}
 
 static cz_status build_shape_list(ctx *c, const snode *l, const cz_lattice *lat, int is_union,
                                   cz_volume **out) {
     if (l->kind != N_SEQ || l->n < 1) return bad(c, l, "must be a list of shapes");
     cz_volume *acc = NULL;
     for (size_t i = 0; i < l->n; i++) {
-        cz_volume *v = NULL, *t = NULL;
+        cz_volume *v = NULL;
         size_t o = path_push(c, "[%zu]", i);
         cz_status s = build_shape(c, l->kids[i], lat, &v);
         path_pop(c, o);
-        if (s == CZ_OK && acc) {
-            s = is_union ? cz_volume_union(acc, v, &t) : cz_volume_intersection(acc, v, &t);
-            cz_volume_destroy(acc);
-            cz_volume_destroy(v);
-            acc = t;
-        } else if (s == CZ_OK) {
-            acc = v;
-        }
+        if (s == CZ_OK) s = accumulate(&acc, v, is_union);
         if (s != CZ_OK) {
             cz_volume_destroy(acc);
             return s;
@@ -723,21 +731,17 @@ static cz_status build_planes(ctx *c, const snode *l, const cz_lattice *lat, cz_
         const snode *p = l->kids[i];
         size_t o = path_push(c, "[%zu]", i);
         cz_status s = check_keys(c, p, keys, "a plane");
-        double h[3] = {0, 0, 0}, d = 0;
+        int hkl[3] = {0, 0, 0};
+        double d = 0;
         int snap = 1;
-        cz_volume *v = NULL, *t = NULL;
+        cz_volume *v = NULL;
         if (s == CZ_OK) {
             const snode *hn = map_get(p, "hkl"), *dn = map_get(p, "distance"),
                         *sn = map_get(p, "snap");
             if (!hn || !dn) s = bad(c, p, "a plane needs hkl and distance");
             if (s == CZ_OK) {
                 size_t o2 = path_push(c, ".hkl");
-                s = get_vector(c, hn, 3, h);
-                for (int k = 0; s == CZ_OK && k < 3; k++)
-                    if (h[k] != floor(h[k]) || fabs(h[k]) > 1000)
-                        s = bad(c, hn, "Miller indices must be integers");
-                if (s == CZ_OK && h[0] == 0 && h[1] == 0 && h[2] == 0)
-                    s = bad(c, hn, "Miller indices (0 0 0) define no plane");
+                s = get_hkl(c, hn, hkl);
                 path_pop(c, o2);
             }
             if (s == CZ_OK) {
@@ -751,20 +755,10 @@ static cz_status build_planes(ctx *c, const snode *l, const cz_lattice *lat, cz_
                 path_pop(c, o2);
             }
         }
-        if (s == CZ_OK) {
-            const int hkl[3] = {(int)h[0], (int)h[1], (int)h[2]};
-            s = cz_volume_miller(lat, hkl, d, snap, &v);
-            if (s != CZ_OK) s = bad(c, p, "%s", cz_last_error());
-        }
+        if (s == CZ_OK && cz_volume_miller(lat, hkl, d, snap, &v) != CZ_OK)
+            s = bad(c, p, "%s", cz_last_error());
         path_pop(c, o);
-        if (s == CZ_OK && acc) {
-            s = cz_volume_intersection(acc, v, &t);
-            cz_volume_destroy(acc);
-            cz_volume_destroy(v);
-            acc = t;
-        } else if (s == CZ_OK) {
-            acc = v;
-        }
+        if (s == CZ_OK) s = accumulate(&acc, v, 0);
         if (s != CZ_OK) {
             cz_volume_destroy(acc);
             return s;
@@ -854,7 +848,6 @@ static cz_status build_shape(ctx *c, const snode *m, const cz_lattice *lat, cz_v
 
 /* ------------------------------------------------------------ orientation ---- */
 
-static cz_status get_hkl(ctx *c, const snode *n, int hkl[3]);
 
 /* Rotation that turns unit vector n onto −z (Rodrigues about n × (−z)). */
 static void turn_to_minus_z(const double n[3], cz_transform *tf) {
@@ -1977,14 +1970,9 @@ static cz_status build_object(ctx *c, const snode *m, cz_scene *scene) {
         s = cz_volume_copy(vol, &region);
     } else if (s == CZ_OK) {
         for (size_t g = 0; s == CZ_OK && g < part->ngrains; g++) {
-            cz_volume *u = NULL;
-            if (!region) {
-                s = cz_volume_copy(part->grains[g].volume, &region);
-            } else {
-                s = cz_volume_union(region, part->grains[g].volume, &u);
-                cz_volume_destroy(region);
-                region = u;
-            }
+            cz_volume *v = NULL;
+            s = cz_volume_copy(part->grains[g].volume, &v);
+            if (s == CZ_OK) s = accumulate(&region, v, 1);
         }
     }
     const double zero[3] = {0, 0, 0};
