@@ -2595,6 +2595,658 @@ static PyObject *py_scene_add_core_shell(PyObject *Py_UNUSED(self), PyObject *ar
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Crystalline substrates: slabs                                                               */
+/* ------------------------------------------------------------------------------------------ */
+
+/* A cz_slab is read-only after creation, so one capsule may be read, turned into atoms and added
+ * to scenes from several threads at once. */
+static const char SLAB_CAPSULE[] = "cz._cz.slab";
+
+static void slab_capsule_free(PyObject *cap) {
+    cz_slab_destroy(PyCapsule_GetPointer(cap, SLAB_CAPSULE));
+}
+
+static PyObject *wrap_slab(cz_status st, cz_slab *slab) {
+    if (st != CZ_OK) return raise_status(st);
+    PyObject *cap = PyCapsule_New(slab, SLAB_CAPSULE, slab_capsule_free);
+    if (cap == NULL) cz_slab_destroy(slab);
+    return cap;
+}
+
+static const cz_slab *get_slab(PyObject *obj) {
+    if (!PyCapsule_IsValid(obj, SLAB_CAPSULE)) {
+        PyErr_Format(PyExc_TypeError, "expected a cz slab handle, got %.100s",
+                     Py_TYPE(obj)->tp_name);
+        return NULL;
+    }
+    return PyCapsule_GetPointer(obj, SLAB_CAPSULE);
+}
+
+static PyObject *py_slab_opts_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    cz_slab_opts o;
+    cz_slab_opts_default(&o);
+    return Py_BuildValue(
+        "{s:(iii),s:n,s:d,s:i,s:d,s:d,s:d,s:i,s:(ii),s:((dd)(dd)),s:d}", "hkl", o.hkl[0], o.hkl[1],
+        o.hkl[2], "nplanes", (Py_ssize_t)o.nplanes, "thickness", o.thickness, "termination",
+        o.termination, "z_top", o.z_top, "cell_height", o.cell_height, "inplane_deg", o.inplane_deg,
+        "lateral", (int)o.lateral, "repeats", o.repeats[0], o.repeats[1], "target", o.target[0][0],
+        o.target[0][1], o.target[1][0], o.target[1][1], "max_strain", o.max_strain);
+}
+
+/* The fields of cz_slab_opts every slab builder reads (frame and in-plane cell); None keeps the
+ * default already in *o. */
+static int get_slab_frame(PyObject *z_top, PyObject *cell_height, PyObject *inplane_deg,
+                          PyObject *lateral, PyObject *repeats, PyObject *target,
+                          PyObject *max_strain, cz_slab_opts *o) {
+    int mode = (int)o->lateral;
+    if (!opt_double(z_top, &o->z_top) || !opt_double(cell_height, &o->cell_height) ||
+        !opt_double(inplane_deg, &o->inplane_deg) || !opt_int(lateral, "lateral", &mode) ||
+        !opt_double(max_strain, &o->max_strain))
+        return 0;
+    o->lateral = (cz_slab_lateral)mode;
+    if (repeats != NULL && repeats != Py_None) {
+        npy_intp n = 2;
+        int *r = int_buffer(repeats, "repeats", &n);
+        if (r == NULL) return 0;
+        o->repeats[0] = r[0];
+        o->repeats[1] = r[1];
+        PyMem_Free(r);
+    }
+    if (target != NULL && target != Py_None) {
+        PyArrayObject *t = double_array(target, "target", 2, 2, 2);
+        if (t == NULL) return 0;
+        memcpy(o->target, PyArray_DATA(t), sizeof o->target);
+        Py_DECREF(t);
+    }
+    return 1;
+}
+
+static PyObject *py_slab_create(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"lattice", "hkl",         "nplanes",     "thickness", "termination",
+                             "z_top",   "cell_height", "inplane_deg", "lateral",   "repeats",
+                             "target",  "max_strain",  NULL};
+    PyObject *lat_obj, *hkl = NULL, *nplanes = NULL, *thickness = NULL, *termination = NULL,
+                       *z_top = NULL, *cell_height = NULL, *inplane = NULL, *lateral = NULL,
+                       *repeats = NULL, *target = NULL, *max_strain = NULL;
+    cz_slab_opts o;
+    cz_slab *slab = NULL;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOOOOOOOOOO:slab_create", kwlist, &lat_obj, &hkl,
+                                     &nplanes, &thickness, &termination, &z_top, &cell_height,
+                                     &inplane, &lateral, &repeats, &target, &max_strain))
+        return NULL;
+    const cz_lattice *lat = get_lattice(lat_obj);
+    if (lat == NULL) return NULL;
+    cz_slab_opts_default(&o);
+    /* Plane count and thickness are alternatives: a thickness given alone replaces the default
+     * plane count rather than being ignored by it (giving both is the caller's to reject). */
+    if (thickness != NULL && thickness != Py_None && (nplanes == NULL || nplanes == Py_None))
+        o.nplanes = 0;
+    if (!opt_int3(hkl, "hkl", o.hkl) || !opt_size(nplanes, "nplanes", &o.nplanes) ||
+        !opt_double(thickness, &o.thickness) ||
+        !opt_int(termination, "termination", &o.termination) ||
+        !get_slab_frame(z_top, cell_height, inplane, lateral, repeats, target, max_strain, &o))
+        return NULL;
+    CZ_NOGIL(st = cz_slab_create(lat, &o, &slab));
+    return wrap_slab(st, slab);
+}
+
+typedef cz_status (*slab_layers_fn)(size_t, const cz_slab_opts *, cz_slab **);
+
+/* cz_slab_mos2 and cz_slab_graphene: a layer count and the frame fields (the others are
+ * ignored by both, so they are not accepted). */
+static PyObject *slab_layers(PyObject *args, PyObject *kw, const char *format, slab_layers_fn fn) {
+    static char *kwlist[] = {"layers",  "z_top",  "cell_height", "inplane_deg", "lateral",
+                             "repeats", "target", "max_strain",  NULL};
+    PyObject *layers_obj, *z_top = NULL, *cell_height = NULL, *inplane = NULL, *lateral = NULL,
+                          *repeats = NULL, *target = NULL, *max_strain = NULL;
+    size_t layers = 0;
+    cz_slab_opts o;
+    cz_slab *slab = NULL;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, format, kwlist, &layers_obj, &z_top, &cell_height,
+                                     &inplane, &lateral, &repeats, &target, &max_strain))
+        return NULL;
+    cz_slab_opts_default(&o);
+    if (!opt_size(layers_obj, "layers", &layers) ||
+        !get_slab_frame(z_top, cell_height, inplane, lateral, repeats, target, max_strain, &o))
+        return NULL;
+    CZ_NOGIL(st = fn(layers, &o, &slab));
+    return wrap_slab(st, slab);
+}
+
+static PyObject *py_slab_mos2(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    return slab_layers(args, kw, "O|OOOOOOO:slab_mos2", cz_slab_mos2);
+}
+
+static PyObject *py_slab_graphene(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    return slab_layers(args, kw, "O|OOOOOOO:slab_graphene", cz_slab_graphene);
+}
+
+static PyObject *mat22_array(const double (*m)[2]) {
+    PyObject *a = new_double_array(2, 2, 2);
+    if (a != NULL) memcpy(PyArray_DATA((PyArrayObject *)a), m, 4 * sizeof(double));
+    return a;
+}
+
+/* Plain copies of the slab's fields (a dict); no cz call. */
+static PyObject *py_slab_info(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *cap;
+    if (!PyArg_ParseTuple(args, "O:slab_info", &cap)) return NULL;
+    const cz_slab *s = get_slab(cap);
+    if (s == NULL) return NULL;
+    npy_intp m = (npy_intp)s->nplanes_period;
+    PyObject *heights = new_double_array(1, m, 0);
+    PyObject *counts = PyArray_SimpleNew(1, &m, NPY_INT64);
+    if (heights == NULL || counts == NULL) {
+        Py_XDECREF(heights);
+        Py_XDECREF(counts);
+        return NULL;
+    }
+    if (m > 0)
+        memcpy(PyArray_DATA((PyArrayObject *)heights), s->plane_height, (size_t)m * sizeof(double));
+    int64_t *c = PyArray_DATA((PyArrayObject *)counts);
+    for (npy_intp q = 0; q < m; q++) c[q] = (int64_t)s->plane_atoms[q];
+    return Py_BuildValue(
+        "{s:N,s:(iii),s:N,s:d,s:n,s:N,s:N,s:i,s:n,s:d,s:d,s:((ii)(ii)),s:n,s:N,s:(OOO),s:N,s:d,"
+        "s:d,s:O,s:n}",
+        "origin", vec3_array(s->origin), "hkl", s->hkl[0], s->hkl[1], s->hkl[2], "uvw",
+        mat33_array(CONST33(s->uvw)), "d_spacing", s->d_spacing, "nplanes_period",
+        (Py_ssize_t)s->nplanes_period, "plane_height", heights, "plane_atoms", counts,
+        "termination", s->termination, "nplanes", (Py_ssize_t)s->nplanes, "z_top", s->z_top,
+        "z_bottom", s->z_bottom, "repeats", s->repeats[0][0], s->repeats[0][1], s->repeats[1][0],
+        s->repeats[1][1], "ncells", (Py_ssize_t)s->ncells, "cell", mat33_array(CONST33(s->cell)),
+        "pbc", s->pbc[0] ? Py_True : Py_False, s->pbc[1] ? Py_True : Py_False,
+        s->pbc[2] ? Py_True : Py_False, "strain", mat22_array((const double(*)[2])s->strain),
+        "strain_max", s->strain_max, "rotation_deg", s->rotation_deg, "strained",
+        s->strained ? Py_True : Py_False, "natoms", (Py_ssize_t)s->natoms);
+}
+
+/* A copy of the slab's lattice (world frame, strained when matched), as a lattice handle. */
+static PyObject *py_slab_lattice(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *cap;
+    cz_lattice *lattice = NULL;
+    cz_status st;
+    if (!PyArg_ParseTuple(args, "O:slab_lattice", &cap)) return NULL;
+    const cz_slab *s = get_slab(cap);
+    if (s == NULL) return NULL;
+    CZ_NOGIL(st = cz_lattice_copy(s->lattice, &lattice));
+    if (st != CZ_OK) return raise_status(st);
+    return wrap_lattice(lattice);
+}
+
+/* Labels of a slab. *out is NULL (the library's substrate defaults) when none is given; when
+ * some are, the others keep the values cz_substrate.h documents for NULL: cz_object_opts_default
+ * with class_id CZ_CLASS_SUBSTRATE. Returns 1, or 0 with an exception set. */
+static int slab_labels(PyObject *priority, PyObject *class_id, PyObject *grain_id,
+                       PyObject *object_id, cz_object_opts *o, const cz_object_opts **out) {
+    PyObject *given[4] = {priority, class_id, grain_id, object_id};
+    int any = 0;
+    for (int k = 0; k < 4; k++) any |= given[k] != NULL && given[k] != Py_None;
+    *out = NULL;
+    if (!any) return 1;
+    cz_object_opts_default(o);
+    o->class_id = CZ_CLASS_SUBSTRATE;
+    if (!opt_object(priority, class_id, grain_id, object_id, o)) return 0;
+    *out = o;
+    return 1;
+}
+
+static PyObject *py_slab_atoms(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"slab", "object_id", "grain_id", "class_id", NULL};
+    PyObject *cap, *object_id = NULL, *grain_id = NULL, *class_id = NULL;
+    cz_object_opts o;
+    cz_atoms *atoms = NULL;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOO:slab_atoms", kwlist, &cap, &object_id,
+                                     &grain_id, &class_id))
+        return NULL;
+    const cz_slab *s = get_slab(cap);
+    if (s == NULL) return NULL;
+    const cz_object_opts *lp = NULL;
+    if (!slab_labels(NULL, class_id, grain_id, object_id, &o, &lp)) return NULL;
+    CZ_NOGIL(st = cz_slab_atoms(s, lp, &atoms));
+    if (st != CZ_OK) {
+        cz_atoms_destroy(atoms);
+        return raise_status(st);
+    }
+    return atoms_to_dict(atoms);
+}
+
+static PyObject *py_scene_add_slab(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"scene",    "slab",      "priority", "class_id",
+                             "grain_id", "object_id", NULL};
+    PyObject *scene_obj, *cap, *priority = NULL, *class_id = NULL, *grain_id = NULL,
+                               *object_id = NULL;
+    PyThread_type_lock lock;
+    cz_object_opts o;
+    size_t index = 0;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOO:scene_add_slab", kwlist, &scene_obj, &cap,
+                                     &priority, &class_id, &grain_id, &object_id))
+        return NULL;
+    cz_scene *scene = get_scene(scene_obj, &lock);
+    const cz_slab *s = scene ? get_slab(cap) : NULL;
+    if (s == NULL) return NULL;
+    const cz_object_opts *op = NULL;
+    if (!slab_labels(priority, class_id, grain_id, object_id, &o, &op)) return NULL;
+    CZ_NOGIL_LOCKED(lock, st = cz_slab_add_to_scene(scene, s, op, &index));
+    if (st != CZ_OK) return raise_status(st);
+    return PyLong_FromSize_t(index);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Placement on a surface; clash removal                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+static PyObject *py_place_opts_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    cz_place_opts o;
+    cz_place_opts_default(&o);
+    return Py_BuildValue("{s:(dd),s:d,s:d,s:d,s:N,s:i,s:N,s:d,s:O,s:K,s:K,s:K}", "xy", o.xy[0],
+                         o.xy[1], "surface_z", o.surface_z, "depth", o.depth, "depth_fraction",
+                         o.depth_fraction, "center", vec3_array(o.center), "orient", (int)o.orient,
+                         "facet_normal", vec3_array(o.facet_normal), "inplane_deg", o.inplane_deg,
+                         "random_inplane", o.random_inplane ? Py_True : Py_False, "seed",
+                         (unsigned long long)o.seed, "stream", (unsigned long long)o.stream,
+                         "index", (unsigned long long)o.index);
+}
+
+/* The optional arguments of both placement bindings, in kwlist order. */
+typedef struct rest_args {
+    PyObject *xy, *surface_z, *depth, *depth_fraction, *center, *orient, *facet_normal,
+        *inplane_deg, *random_inplane, *seed, *stream, *index;
+} rest_args;
+
+static int get_rest_opts(const rest_args *r, cz_place_opts *o) {
+    cz_place_opts_default(o);
+    int orient = (int)o->orient;
+    if (r->xy != NULL && r->xy != Py_None) {
+        PyArrayObject *xy = double_array(r->xy, "xy", 1, 2, 0);
+        if (xy == NULL) return 0;
+        memcpy(o->xy, PyArray_DATA(xy), sizeof o->xy);
+        Py_DECREF(xy);
+    }
+    if (!opt_double(r->surface_z, &o->surface_z) || !opt_double(r->depth, &o->depth) ||
+        !opt_double(r->depth_fraction, &o->depth_fraction) ||
+        !opt_vec3(r->center, "center", o->center) || !opt_int(r->orient, "orient", &orient) ||
+        !opt_vec3(r->facet_normal, "facet_normal", o->facet_normal) ||
+        !opt_double(r->inplane_deg, &o->inplane_deg) ||
+        !opt_bool(r->random_inplane, &o->random_inplane) || !opt_u64(r->seed, &o->seed) ||
+        !opt_u64(r->stream, &o->stream) || !opt_u64(r->index, &o->index))
+        return 0;
+    o->orient = (cz_orient_mode)orient;
+    return 1;
+}
+
+static PyObject *placement_dict(cz_status st, const cz_placement *p) {
+    if (st != CZ_OK) return raise_status(st);
+    return Py_BuildValue("{s:N,s:N,s:d,s:d,s:d,s:d}", "transform", transform_tuple(&p->tf),
+                         "rotation", mat33_array(CONST33(p->rotation)), "bottom_z", p->bottom_z,
+                         "top_z", p->top_z, "extent_z", p->extent_z, "depth", p->depth);
+}
+
+static PyObject *py_placement_volume(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"volume", "xy",     "surface_z",    "depth",       "depth_fraction",
+                             "center", "orient", "facet_normal", "inplane_deg", "random_inplane",
+                             "seed",   "stream", "index",        NULL};
+    PyObject *vol_obj;
+    rest_args r = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    cz_place_opts o;
+    cz_placement p;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOOOOOOOOOOO:placement_volume", kwlist, &vol_obj,
+                                     &r.xy, &r.surface_z, &r.depth, &r.depth_fraction, &r.center,
+                                     &r.orient, &r.facet_normal, &r.inplane_deg, &r.random_inplane,
+                                     &r.seed, &r.stream, &r.index))
+        return NULL;
+    const cz_volume *v = get_volume(vol_obj);
+    if (v == NULL || !get_rest_opts(&r, &o)) return NULL;
+    CZ_NOGIL(st = cz_placement_volume(v, &o, &p));
+    return placement_dict(st, &p);
+}
+
+static PyObject *py_placement_atoms(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"positions",      "numbers", "xy",     "surface_z",    "depth",
+                             "depth_fraction", "center",  "orient", "facet_normal", "inplane_deg",
+                             "random_inplane", "seed",    "stream", "index",        NULL};
+    PyObject *pos, *z;
+    rest_args r = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    cz_place_opts o;
+    cz_placement p;
+    atoms_view v;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOOOOOOOOOO:placement_atoms", kwlist, &pos, &z,
+                                     &r.xy, &r.surface_z, &r.depth, &r.depth_fraction, &r.center,
+                                     &r.orient, &r.facet_normal, &r.inplane_deg, &r.random_inplane,
+                                     &r.seed, &r.stream, &r.index))
+        return NULL;
+    if (!get_rest_opts(&r, &o)) return NULL;
+    if (!get_atoms_view(pos, z, NULL, NULL, NULL, &v)) return NULL;
+    CZ_NOGIL(st = cz_placement_atoms(&v.a, &o, &p));
+    free_atoms_view(&v);
+    return placement_dict(st, &p);
+}
+
+static PyObject *py_clash_opts_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    cz_clash_opts o;
+    cz_clash_opts_default(&o);
+    PyObject *cd = new_double_array(2, 4, 4);
+    if (cd == NULL) return NULL;
+    memcpy(PyArray_DATA((PyArrayObject *)cd), o.class_distance, sizeof o.class_distance);
+    return Py_BuildValue("{s:d,s:O,s:N,s:n,s:i}", "distance", o.distance, "by_class",
+                         o.by_class ? Py_True : Py_False, "class_distance", cd, "npriority",
+                         (Py_ssize_t)o.npriority, "nthreads", o.nthreads);
+}
+
+/* Replace the zero class column of a view by the caller's class ids. */
+static int view_set_class(atoms_view *v, PyObject *obj) {
+    npy_intp len = (npy_intp)v->a.n;
+    int *col = int_buffer(obj, "class_id", &len);
+    if (col == NULL) return 0;
+    PyMem_Free(v->cols[3]);
+    v->cols[3] = col;
+    v->a.class_id = col;
+    return 1;
+}
+
+/* -> (original indices of the atoms kept, atoms removed). class_distance given switches to the
+ * per-class distances (by_class); priority[k] is the priority of object_id k. */
+static PyObject *py_atoms_remove_clashes(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"positions", "numbers",  "object_ids", "class_ids",
+                             "cell",      "pbc",      "distance",   "class_distance",
+                             "priority",  "nthreads", NULL};
+    PyObject *pos, *z, *ids, *classes, *cell, *pbc, *distance = NULL, *class_distance = NULL,
+                                                    *priority = NULL, *nthreads = NULL;
+    cz_clash_opts o;
+    atoms_view v;
+    int *prio = NULL;
+    size_t removed = 0;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOOO|OOOO:atoms_remove_clashes", kwlist, &pos, &z,
+                                     &ids, &classes, &cell, &pbc, &distance, &class_distance,
+                                     &priority, &nthreads))
+        return NULL;
+    cz_clash_opts_default(&o);
+    if (!opt_double(distance, &o.distance) || !opt_int(nthreads, "nthreads", &o.nthreads))
+        return NULL;
+    if (class_distance != NULL && class_distance != Py_None) {
+        PyArrayObject *cd = double_array(class_distance, "class_distance", 2, 4, 4);
+        if (cd == NULL) return NULL;
+        memcpy(o.class_distance, PyArray_DATA(cd), sizeof o.class_distance);
+        Py_DECREF(cd);
+        o.by_class = 1;
+    }
+    if (priority != NULL && priority != Py_None) {
+        npy_intp np_ = -1;
+        prio = int_buffer(priority, "priority", &np_);
+        if (prio == NULL) return NULL;
+        o.priority = prio;
+        o.npriority = (size_t)np_;
+    }
+    if (!get_atoms_view(pos, z, ids, cell, pbc, &v)) {
+        PyMem_Free(prio);
+        return NULL;
+    }
+    if (!view_set_class(&v, classes)) {
+        free_atoms_view(&v);
+        PyMem_Free(prio);
+        return NULL;
+    }
+    view_number_atoms(&v);
+    CZ_NOGIL(st = cz_atoms_remove_clashes(&v.a, &o, &removed));
+    PyMem_Free(prio);
+    if (st != CZ_OK) {
+        free_atoms_view(&v);
+        return raise_status(st);
+    }
+    PyObject *kept = view_survivors(&v);
+    free_atoms_view(&v);
+    if (kept == NULL) return NULL;
+    return Py_BuildValue("(Nn)", kept, (Py_ssize_t)removed);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Surface sites and ligands                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+static PyObject *py_site_opts_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    cz_site_opts o;
+    cz_site_opts_default(&o);
+    return Py_BuildValue("{s:i,s:d,s:i,s:O,s:i}", "object_id", o.object_id, "cutoff", o.cutoff,
+                         "bulk_coordination", o.bulk_coordination, "exposed_only",
+                         o.exposed_only ? Py_True : Py_False, "nthreads", o.nthreads);
+}
+
+static PyObject *py_ligand_opts_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args)) {
+    cz_ligand_opts o;
+    cz_ligand_opts_default(&o);
+    return Py_BuildValue(
+        "{s:n,s:N,s:d,s:d,s:d,s:d,s:i,s:i,s:O,s:K,s:K}", "anchor", (Py_ssize_t)o.anchor, "axis",
+        vec3_array(o.axis), "bond_length", o.bond_length, "coverage", o.coverage, "clash_distance",
+        o.clash_distance, "ligand_distance", o.ligand_distance, "max_attempts", o.max_attempts,
+        "object_id", o.object_id, "per_molecule", o.per_molecule ? Py_True : Py_False, "seed",
+        (unsigned long long)o.seed, "stream", (unsigned long long)o.stream);
+}
+
+/* Override the fields of an already defaulted cz_site_opts. */
+static int opt_sites(PyObject *object_id, PyObject *cutoff, PyObject *bulk, PyObject *exposed,
+                     PyObject *nthreads, cz_site_opts *o) {
+    return opt_int(object_id, "object_id", &o->object_id) && opt_double(cutoff, &o->cutoff) &&
+           opt_int(bulk, "bulk_coordination", &o->bulk_coordination) &&
+           opt_bool(exposed, &o->exposed_only) && opt_int(nthreads, "nthreads", &o->nthreads);
+}
+
+/* Convert a cz_sites into a dict and destroy it (on every path): atom (n,) int64, xyz (n, 3),
+ * normal (n, 3), coordination (n,) int64, cutoff, bulk_coordination. */
+static PyObject *sites_to_dict(cz_sites *s) {
+    npy_intp n = (npy_intp)s->n;
+    PyObject *atom = PyArray_SimpleNew(1, &n, NPY_INT64);
+    PyObject *coord = PyArray_SimpleNew(1, &n, NPY_INT64);
+    PyObject *xyz = new_double_array(2, n, 3);
+    PyObject *normal = new_double_array(2, n, 3);
+    PyObject *result = NULL;
+    if (atom != NULL && coord != NULL && xyz != NULL && normal != NULL) {
+        int64_t *a = PyArray_DATA((PyArrayObject *)atom);
+        int64_t *c = PyArray_DATA((PyArrayObject *)coord);
+        for (npy_intp i = 0; i < n; i++) {
+            a[i] = (int64_t)s->atom[i];
+            c[i] = s->coordination[i];
+        }
+        if (n > 0) {
+            memcpy(PyArray_DATA((PyArrayObject *)xyz), s->xyz, (size_t)n * 3 * sizeof(double));
+            memcpy(PyArray_DATA((PyArrayObject *)normal), s->normal,
+                   (size_t)n * 3 * sizeof(double));
+        }
+        result = Py_BuildValue("{s:O,s:O,s:O,s:O,s:d,s:i}", "atom", atom, "xyz", xyz, "normal",
+                               normal, "coordination", coord, "cutoff", s->cutoff,
+                               "bulk_coordination", s->bulk_coordination);
+    }
+    Py_XDECREF(atom);
+    Py_XDECREF(coord);
+    Py_XDECREF(xyz);
+    Py_XDECREF(normal);
+    cz_sites_destroy(s);
+    return result;
+}
+
+static PyObject *py_sites_find(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"positions",    "numbers",   "object_ids", "cell",
+                             "pbc",          "object_id", "cutoff",     "bulk_coordination",
+                             "exposed_only", "nthreads",  NULL};
+    PyObject *pos, *z, *ids, *cell, *pbc, *object_id = NULL, *cutoff = NULL, *bulk = NULL,
+                                          *exposed = NULL, *nthreads = NULL;
+    cz_site_opts o;
+    atoms_view v;
+    cz_sites *sites = NULL;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOO|OOOOO:sites_find", kwlist, &pos, &z, &ids,
+                                     &cell, &pbc, &object_id, &cutoff, &bulk, &exposed, &nthreads))
+        return NULL;
+    cz_site_opts_default(&o);
+    if (!opt_sites(object_id, cutoff, bulk, exposed, nthreads, &o)) return NULL;
+    if (!get_atoms_view(pos, z, ids, cell, pbc, &v)) return NULL;
+    CZ_NOGIL(st = cz_sites_find(&v.a, &o, &sites));
+    free_atoms_view(&v);
+    if (st != CZ_OK) {
+        cz_sites_destroy(sites);
+        return raise_status(st);
+    }
+    return sites_to_dict(sites);
+}
+
+/* A cz_sites built from the caller's site atoms (n,) and unit normals (n, 3) for one call, as
+ * cz_sites_create would lay it out (xyz and coordination zero: informational only). All
+ * buffers belong to the view. */
+typedef struct sites_view {
+    cz_sites s;
+    size_t *atom;
+    double (*xyz)[3];
+    PyArrayObject *normal;
+    int *coordination;
+} sites_view;
+
+static void free_sites_view(sites_view *v) {
+    PyMem_Free(v->atom);
+    PyMem_Free(v->xyz);
+    Py_CLEAR(v->normal);
+    PyMem_Free(v->coordination);
+    memset(v, 0, sizeof *v);
+}
+
+static int get_sites_view(PyObject *atom_obj, PyObject *normal_obj, sites_view *v) {
+    memset(v, 0, sizeof *v);
+    PyArrayObject *a =
+        (PyArrayObject *)PyArray_FROMANY(atom_obj, NPY_INT64, 0, 0, NPY_ARRAY_IN_ARRAY);
+    if (a == NULL) return 0;
+    npy_intp want[1] = {-1};
+    if (!check_shape(a, "site atoms", 1, want)) {
+        Py_DECREF(a);
+        return 0;
+    }
+    npy_intp n = PyArray_DIM(a, 0);
+    v->normal = double_array(normal_obj, "site normals", 2, n, 3);
+    size_t cap = (size_t)(n > 0 ? n : 1);
+    v->atom = PyMem_Malloc(cap * sizeof *v->atom);
+    v->xyz = PyMem_Calloc(cap, sizeof *v->xyz);
+    v->coordination = PyMem_Calloc(cap, sizeof *v->coordination);
+    if (v->normal == NULL || v->atom == NULL || v->xyz == NULL || v->coordination == NULL) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        goto fail;
+    }
+    const int64_t *src = PyArray_DATA(a);
+    for (npy_intp i = 0; i < n; i++) {
+        if (src[i] < 0) {
+            PyErr_Format(PyExc_ValueError, "site atoms[%ld] = %lld is negative", (long)i,
+                         (long long)src[i]);
+            goto fail;
+        }
+        v->atom[i] = (size_t)src[i];
+    }
+    Py_DECREF(a);
+    v->s.n = (size_t)n;
+    v->s.atom = v->atom;
+    v->s.xyz = v->xyz;
+    v->s.normal = (double(*)[3])PyArray_DATA(v->normal);
+    v->s.coordination = v->coordination;
+    return 1;
+fail:
+    Py_DECREF(a);
+    free_sites_view(v);
+    return 0;
+}
+
+/* -> (dict of the ligand atoms, stats dict). Sites: site_atoms with site_normals, or None (the
+ * library finds them with the site_* options). */
+static PyObject *py_ligands_place(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"positions",
+                             "numbers",
+                             "object_ids",
+                             "cell",
+                             "pbc",
+                             "molecule_positions",
+                             "molecule_numbers",
+                             "bond_length",
+                             "site_atoms",
+                             "site_normals",
+                             "anchor",
+                             "axis",
+                             "coverage",
+                             "clash_distance",
+                             "ligand_distance",
+                             "max_attempts",
+                             "object_id",
+                             "per_molecule",
+                             "seed",
+                             "stream",
+                             "site_object_id",
+                             "cutoff",
+                             "bulk_coordination",
+                             "exposed_only",
+                             "nthreads",
+                             NULL};
+    PyObject *pos, *z, *ids, *cell, *pbc, *mol_pos, *mol_z,
+        *bond = NULL, *site_atoms = NULL, *site_normals = NULL, *anchor = NULL, *axis = NULL,
+        *coverage = NULL, *clash = NULL, *ligdist = NULL, *attempts = NULL, *object_id = NULL,
+        *per_molecule = NULL, *seed = NULL, *stream = NULL, *site_object_id = NULL, *cutoff = NULL,
+        *bulk = NULL, *exposed = NULL, *nthreads = NULL;
+    cz_ligand_opts o;
+    cz_ligand_stats stats;
+    atoms_view v, mol;
+    sites_view sv;
+    const cz_sites *sp = NULL;
+    cz_atoms *ligands = NULL;
+    cz_status st;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOOOOOO|OOOOOOOOOOOOOOOOOO:ligands_place", kwlist,
+                                     &pos, &z, &ids, &cell, &pbc, &mol_pos, &mol_z, &bond,
+                                     &site_atoms, &site_normals, &anchor, &axis, &coverage, &clash,
+                                     &ligdist, &attempts, &object_id, &per_molecule, &seed, &stream,
+                                     &site_object_id, &cutoff, &bulk, &exposed, &nthreads))
+        return NULL;
+    cz_ligand_opts_default(&o);
+    if (!opt_double(bond, &o.bond_length) || !opt_size(anchor, "anchor", &o.anchor) ||
+        !opt_vec3(axis, "axis", o.axis) || !opt_double(coverage, &o.coverage) ||
+        !opt_double(clash, &o.clash_distance) || !opt_double(ligdist, &o.ligand_distance) ||
+        !opt_int(attempts, "max_attempts", &o.max_attempts) ||
+        !opt_int(object_id, "object_id", &o.object_id) ||
+        !opt_bool(per_molecule, &o.per_molecule) || !opt_u64(seed, &o.seed) ||
+        !opt_u64(stream, &o.stream) ||
+        !opt_sites(site_object_id, cutoff, bulk, exposed, nthreads, &o.sites))
+        return NULL;
+    int have_sites = site_atoms != NULL && site_atoms != Py_None;
+    if (have_sites != (site_normals != NULL && site_normals != Py_None)) {
+        PyErr_SetString(PyExc_ValueError, "site_atoms and site_normals go together");
+        return NULL;
+    }
+    if (have_sites) {
+        if (!get_sites_view(site_atoms, site_normals, &sv)) return NULL;
+        sp = &sv.s;
+    }
+    if (!get_atoms_view(pos, z, ids, cell, pbc, &v)) {
+        if (have_sites) free_sites_view(&sv);
+        return NULL;
+    }
+    if (!get_atoms_view(mol_pos, mol_z, NULL, NULL, NULL, &mol)) {
+        free_atoms_view(&v);
+        if (have_sites) free_sites_view(&sv);
+        return NULL;
+    }
+    CZ_NOGIL(st = cz_ligands_place(&v.a, sp, &mol.a, &o, &ligands, &stats));
+    free_atoms_view(&v);
+    free_atoms_view(&mol);
+    if (have_sites) free_sites_view(&sv);
+    if (st != CZ_OK) {
+        cz_atoms_destroy(ligands);
+        return raise_status(st);
+    }
+    PyObject *d = atoms_to_dict(ligands);
+    if (d == NULL) return NULL;
+    return Py_BuildValue("(N{s:n,s:n,s:n,s:n,s:n})", d, "sites", (Py_ssize_t)stats.sites,
+                         "requested", (Py_ssize_t)stats.requested, "placed",
+                         (Py_ssize_t)stats.placed, "skipped", (Py_ssize_t)stats.skipped, "attempts",
+                         (Py_ssize_t)stats.attempts);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Module                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -2775,6 +3427,50 @@ static PyMethodDef methods[] = {
            "scene_add_core_shell(scene, core_lattice, core_volume, shell_lattice, shell_volume, "
            "placement=None, mismatch=None, priority=None, class_id=None, grain_id=None, "
            "object_id=None) -> index of the core (cz_scene_add_core_shell)."),
+    NOARGS(slab_opts_default, "Defaults of cz_slab_opts as a dict."),
+    KWARGS(slab_create,
+           "slab_create(lattice, hkl=None, nplanes=None, thickness=None, termination=None, "
+           "z_top=None, cell_height=None, inplane_deg=None, lateral=None, repeats=None, "
+           "target=None, max_strain=None) -> slab (cz_slab_create)."),
+    KWARGS(slab_mos2,
+           "slab_mos2(layers, z_top=None, cell_height=None, inplane_deg=None, lateral=None, "
+           "repeats=None, target=None, max_strain=None) -> slab (cz_slab_mos2)."),
+    KWARGS(slab_graphene,
+           "slab_graphene(layers, z_top=None, cell_height=None, inplane_deg=None, lateral=None, "
+           "repeats=None, target=None, max_strain=None) -> slab (cz_slab_graphene)."),
+    VARARGS(slab_info, "slab_info(slab) -> dict: copies of the struct's fields."),
+    VARARGS(slab_lattice, "slab_lattice(slab) -> lattice (cz_lattice_copy of slab->lattice)."),
+    KWARGS(slab_atoms,
+           "slab_atoms(slab, object_id=None, grain_id=None, class_id=None) -> dict of arrays "
+           "(cz_slab_atoms)."),
+    KWARGS(scene_add_slab,
+           "scene_add_slab(scene, slab, priority=None, class_id=None, grain_id=None, "
+           "object_id=None) -> index (cz_slab_add_to_scene)."),
+    NOARGS(place_opts_default, "Defaults of cz_place_opts as a dict."),
+    KWARGS(placement_volume,
+           "placement_volume(volume, xy=None, surface_z=None, depth=None, depth_fraction=None, "
+           "center=None, orient=None, facet_normal=None, inplane_deg=None, random_inplane=None, "
+           "seed=None, stream=None, index=None) -> dict (cz_placement_volume)."),
+    KWARGS(placement_atoms,
+           "placement_atoms(positions, numbers, xy=None, ...) -> dict (cz_placement_atoms; "
+           "options as placement_volume)."),
+    NOARGS(clash_opts_default, "Defaults of cz_clash_opts as a dict."),
+    KWARGS(atoms_remove_clashes,
+           "atoms_remove_clashes(positions, numbers, object_ids, class_ids, cell, pbc, "
+           "distance=None, class_distance=None, priority=None, nthreads=None) -> (indices kept, "
+           "removed) (cz_atoms_remove_clashes)."),
+    NOARGS(site_opts_default, "Defaults of cz_site_opts as a dict."),
+    NOARGS(ligand_opts_default, "Defaults of cz_ligand_opts (without sites) as a dict."),
+    KWARGS(sites_find,
+           "sites_find(positions, numbers, object_ids, cell, pbc, object_id=None, cutoff=None, "
+           "bulk_coordination=None, exposed_only=None, nthreads=None) -> dict (cz_sites_find)."),
+    KWARGS(ligands_place,
+           "ligands_place(positions, numbers, object_ids, cell, pbc, molecule_positions, "
+           "molecule_numbers, bond_length=None, site_atoms=None, site_normals=None, anchor=None, "
+           "axis=None, coverage=None, clash_distance=None, ligand_distance=None, "
+           "max_attempts=None, object_id=None, per_molecule=None, seed=None, stream=None, "
+           "site_object_id=None, cutoff=None, bulk_coordination=None, exposed_only=None, "
+           "nthreads=None) -> (dict of ligand arrays, stats) (cz_ligands_place)."),
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {
@@ -2841,6 +3537,12 @@ static int add_constants(PyObject *m) {
         {"STRAIN_CRYSTAL", CZ_STRAIN_CRYSTAL},
         {"RADIAL_POWER", CZ_RADIAL_POWER},
         {"RADIAL_INCLUSION", CZ_RADIAL_INCLUSION},
+        {"SLAB_REPEATS", CZ_SLAB_REPEATS},
+        {"SLAB_SIZE", CZ_SLAB_SIZE},
+        {"SLAB_MATCH", CZ_SLAB_MATCH},
+        {"ORIENT_KEEP", CZ_ORIENT_KEEP},
+        {"ORIENT_RANDOM", CZ_ORIENT_RANDOM},
+        {"ORIENT_FACET", CZ_ORIENT_FACET},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
         if (PyModule_AddIntConstant(m, ints[i].name, ints[i].value) < 0) return -1;

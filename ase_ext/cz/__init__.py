@@ -18,7 +18,10 @@ Beyond single crystals: :class:`Wulff`, :class:`Winterbottom`, :class:`Decahedro
 :class:`Icosahedron` particles, planar defects (:class:`DefectPlane`,
 :meth:`Scene.add_defected_crystal`, :func:`defect_planes`), strain (:mod:`cz.strain`),
 composition (:func:`substitute`, :func:`vacate`, :func:`roughen`, :func:`coordination`,
-:meth:`Scene.add_core_shell`) and amorphous solids (:func:`amorphous`).
+:meth:`Scene.add_core_shell`), amorphous solids (:func:`amorphous`), crystalline substrates
+(:class:`Slab`, :meth:`Scene.add_slab`), particles resting on them (:func:`place`),
+cross-object clash removal (:func:`remove_clashes`) and ligands on surface sites
+(:func:`surface_sites`, :func:`add_ligands`).
 
 Errors: invalid arguments raise ValueError, allocation failures MemoryError, file problems
 OSError, anything else from the C library :class:`CzError` (a RuntimeError), always with the
@@ -32,13 +35,16 @@ from .composition import coordination, roughen, substitute, vacate
 from .defects import DefectedCrystal, DefectPlane, defect_planes
 from .io import read, write
 from .lattice import Lattice, cell_from_parameters
+from .ligands import Sites, add_ligands, surface_sites
 from .particles import (Decahedron, Facet, Grain, Icosahedron, Particle, Winterbottom, Wulff,
                         miller_family)
+from .placement import Placement, place, remove_clashes
 # cz.relax(atoms, ...) runs the `cz relax` program (LAMMPS stays out of this process); the
 # program is looked up at call time, so the import works without LAMMPS.
 from .relax import relax
 from .scene import Scene, count, fill
 from .spec import Spec
+from .substrate import Slab
 from .transform import Transform
 from .volume import Box, Cylinder, HalfSpace, Hull, MillerPlane, Polyhedron, Sphere, Volume
 
@@ -66,7 +72,8 @@ def atomic_number(symbol: str) -> int:
 def defaults() -> dict:
     """The C library's option defaults, by options struct (fill, spacegroup, prototype, object,
     populate, write, amorphous, wulff, decahedron, icosahedron, particle_place, defect_plane,
-    defect_draw, radial_strain, core_shell_strain, substitute, vacancy, roughen, core_shell).
+    defect_draw, radial_strain, core_shell_strain, substitute, vacancy, roughen, core_shell,
+    slab, place, clash, site, ligand).
     Every ``None`` argument in this package means "this default"."""
     return {
         "fill": _cz.fill_opts_default(),
@@ -88,6 +95,11 @@ def defaults() -> dict:
         "vacancy": _cz.vacancy_opts_default(),
         "roughen": _cz.roughen_opts_default(),
         "core_shell": _cz.core_shell_opts_default(),
+        "slab": _cz.slab_opts_default(),
+        "place": _cz.place_opts_default(),
+        "clash": _cz.clash_opts_default(),
+        "site": _cz.site_opts_default(),
+        "ligand": _cz.ligand_opts_default(),
     }
 
 
@@ -107,14 +119,18 @@ __all__ = [
     "MAX_ATOMS",
     "MillerPlane",
     "Particle",
+    "Placement",
     "Polyhedron",
     "Scene",
+    "Sites",
+    "Slab",
     "Spec",
     "Sphere",
     "Transform",
     "Volume",
     "Winterbottom",
     "Wulff",
+    "add_ligands",
     "amorphous",
     "atomic_number",
     "cell_from_parameters",
@@ -126,13 +142,16 @@ __all__ = [
     "element_symbol",
     "fill",
     "miller_family",
+    "place",
     "read",
     "relax",
+    "remove_clashes",
     "rng",
     "roughen",
     "sim",
     "strain",
     "substitute",
+    "surface_sites",
     "vacate",
     "write",
 ]

@@ -1,8 +1,9 @@
 """Crystal fills and scenes, returned as ase.Atoms with per-atom labels.
 
 A scene holds crystal objects (:meth:`Scene.add`), explicit atoms (:meth:`Scene.add_atoms`),
-particles (:meth:`Scene.add_particle`), defected crystals (:meth:`Scene.add_defected_crystal`)
-and core–shell particles (:meth:`Scene.add_core_shell`).
+particles (:meth:`Scene.add_particle`), defected crystals (:meth:`Scene.add_defected_crystal`),
+core–shell particles (:meth:`Scene.add_core_shell`) and crystalline substrate slabs
+(:meth:`Scene.add_slab`).
 
 Labels are stored in ``atoms.arrays['object_id']`` (1-based object index, 0 = none),
 ``['grain_id']`` and ``['class_id']`` (0 none, 1 particle, 2 substrate, 3 ligand).
@@ -200,6 +201,25 @@ class Scene:
             mismatch=mismatch, priority=priority, class_id=_class_id(class_), grain_id=grain,
             object_id=object_id)
         return range(first, first + 2)
+
+    def add_slab(self, slab, priority: int | None = None, class_=None, grain: int | None = None,
+                 object_id: int | None = None) -> int:
+        """Add a :class:`cz.Slab` as a crystal object and return its index.
+
+        The scene cell clips the slab laterally, so give the scene the slab's in-plane cell
+        first (``Scene(cell=slab.cell, pbc=slab.pbc)``, or a cell with the same a and b rows
+        and pbc along them); populating then gives exactly ``slab.natoms`` slab atoms, fewer
+        where objects of higher priority take the space.
+
+        Args:
+            slab: the slab (copied).
+            priority: as for :meth:`add`; None = library default (0).
+            class_: None = 'substrate'; otherwise as for :meth:`add`.
+            grain, object_id: as for :meth:`add`.
+        """
+        return _cz.scene_add_slab(self._handle, slab._handle, priority=priority,
+                                  class_id=_class_id(class_), grain_id=grain,
+                                  object_id=object_id)
 
     def transform(self, index: int, transform: Transform, mode: str = "locked") -> None:
         """Apply transform to object index after its earlier transforms.
