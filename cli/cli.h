@@ -32,10 +32,12 @@ int cli_build_main(int argc, char **argv);
 int cli_info_main(int argc, char **argv);
 int cli_image_main(int argc, char **argv);
 int cli_relax_main(int argc, char **argv);
+int cli_dataset_main(int argc, char **argv);
 extern const char *const cli_build_help[];
 extern const char *const cli_info_help[];
 extern const char *const cli_image_help[];
 extern const char *const cli_relax_help[];
+extern const char *const cli_dataset_help[];
 
 /* Print a help text (see cli_command.help) to stdout. */
 void cli_print_help(const char *const help[]);

@@ -16,6 +16,8 @@ static const cli_command commands[] = {
      cli_image_help, cli_image_main},
     {"relax", "relax a structure with LAMMPS (EAM, Tersoff, AIREBO; minimise or anneal)",
      cli_relax_help, cli_relax_main},
+    {"dataset", "generate a labelled HRTEM training set (HDF5 shards, manifest, previews)",
+     cli_dataset_help, cli_dataset_main},
 };
 static const size_t ncommands = sizeof commands / sizeof commands[0];
 

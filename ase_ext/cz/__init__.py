@@ -28,7 +28,7 @@ OSError, anything else from the C library :class:`CzError` (a RuntimeError), alw
 library's message naming the function and the offending value.
 """
 
-from . import _cz, rng, sim, strain
+from . import _cz, dataset, rng, sim, strain
 from ._cz import CzError
 from .amorphous import amorphous
 from .composition import coordination, roughen, substitute, vacate

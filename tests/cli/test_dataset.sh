@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# test_dataset.sh — `cz dataset` on a tiny config: shards, manifest, previews and configs read
+# back with h5py; kill -9 + resume, --shard i/n and (when mpirun works) 2 MPI ranks give the
+# bytes of an uninterrupted run; bad configs give one line "FILE:LINE: field: reason" and write
+# nothing.
+# Usage: bash test_dataset.sh <path-to-cz> <tmpdir>
+set -u
+. "$(dirname "$0")/common.sh"
+
+PY=/usr/bin/python3
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+TINY=$ROOT/examples/dataset/tiny.yaml
+export CZ_FFTW_WISDOM="$WORK/fftw-wisdom-f"
+
+if ! "$PY" -c 'import h5py' 2>/dev/null; then
+    fail "h5py is not importable by $PY (Debian package python3-h5py)"
+    finish
+fi
+
+# same_dataset A B: every shard, the manifest and the previews are byte-identical.
+same_dataset() {
+    local a=$1 b=$2 f
+    [ -f "$a/manifest.json" ] && [ -f "$b/manifest.json" ] || return 1
+    cmp -s "$a/manifest.json" "$b/manifest.json" || return 1
+    for f in "$a"/shard-*.h5 "$a"/previews/*.png; do
+        cmp -s "$f" "$b/${f#"$a"/}" || return 1
+    done
+    [ "$(ls "$a" | wc -l)" -eq "$(ls "$b" | wc -l)" ]
+}
+
+# same_data A B: every dataset of every shard holds the same bytes (h5py), whatever the files.
+same_data() {
+    "$PY" - "$1" "$2" <<'PY'
+import sys, glob, os
+import h5py
+a, b = sys.argv[1:3]
+fa = sorted(glob.glob(os.path.join(a, "shard-*.h5")))
+fb = sorted(glob.glob(os.path.join(b, "shard-*.h5")))
+assert [os.path.basename(p) for p in fa] == [os.path.basename(p) for p in fb], (fa, fb)
+for pa, pb in zip(fa, fb):
+    with h5py.File(pa, "r") as x, h5py.File(pb, "r") as y:
+        names = []
+        x.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
+        for n in names:
+            assert x[n][()].tobytes() == y[n][()].tobytes(), (pa, n)
+PY
+}
+
+# ---- a full run ------------------------------------------------------------------------------
+expect_ok "tiny dataset" dataset "$TINY" --out "$WORK/a" -n 4
+check "summary line" grep -Eq "^4 samples \(12 images of 48 x 48\) in 2 shards: 2 written" \
+    "$WORK/stdout"
+check "two shards" [ -f "$WORK/a/shard-00000.h5" -a -f "$WORK/a/shard-00001.h5" ]
+check "manifest" [ -f "$WORK/a/manifest.json" ]
+check "config.json" [ -f "$WORK/a/config.json" ]
+check "previews are PNGs" is_png "$WORK/a/previews/sample-000000-image-01.png"
+check "preview is image | mask | overlay" \
+    [ "$(png_size "$WORK/a/previews/sample-000001-image-02.png")" = "152 48" ]
+check "no temporary files" [ "$(find "$WORK/a" -name '*.tmp*' | wc -l)" -eq 0 ]
+
+"$PY" - "$WORK/a" >"$WORK/h5check" 2>&1 <<'PY'
+import json, sys
+import h5py
+import numpy as np
+d = sys.argv[1]
+m = json.load(open(f"{d}/manifest.json"))
+assert m["format"] == "cz-dataset/1" and m["n_samples"] == 4 and m["n_images"] == 12, m
+assert m["image_shape"] == [48, 48] and m["images_per_sample"] == 3
+assert len(m["sample_seeds"]) == 4 and len(m["shards"]) == 2
+assert sum(m["splits"][s]["n_samples"] for s in ("train", "val", "test")) == 4
+assert m["config"]["simulation"]["phonons"] == 1 and "objects" in m["config"]["scene"]
+assert m["versions"]["cz"] and m["versions"]["hdf5"]
+with h5py.File(f"{d}/shard-00001.h5", "r") as f:
+    assert f.attrs["format"] == "cz-dataset/1" and int(f.attrs["first_sample"]) == 2
+    assert f["images"].shape == (6, 48, 48) and f["images"].dtype == np.float32
+    assert f["masks"].shape == (6, 48, 48) and f["masks"].dtype == np.uint8
+    assert f["class_masks"].shape == (6, 3, 48, 48) and f["class_masks"].dtype == np.uint8
+    assert f["object_ids"].shape == (6, 48, 48) and f["object_ids"].dtype == np.int32
+    meta = f["metadata"][:]
+    assert list(meta["sample"]) == [2, 2, 2, 3, 3, 3] and list(meta["image"]) == [0, 1, 2] * 2
+    assert np.all(np.abs(meta["defocus_nominal_a"][:3] - [-50, 0, 50]) < 1e-9)
+    assert np.all((meta["dose_e_per_a2"] >= 100) & (meta["dose_e_per_a2"] <= 1200))
+    assert np.all(meta["n_particle_atoms"] > 0) and meta["c_nm_a"].shape == (6, 6, 7)
+    img = f["images"][:]
+    assert np.all(img >= 0) and np.all(img == np.round(img)), "Poisson counts"
+    mask = f["masks"][:]
+    assert 0 < mask.mean() < 0.6, mask.mean()
+    # The phase mask lies on the particle's geometric footprint.
+    part = f["class_masks"][:, 0]
+    assert (mask & part).sum() >= 0.8 * mask.sum()
+    cols = f["columns"][:]
+    assert len(cols) == meta["columns_count"][0] + meta["columns_count"][3]
+    assert set(cols["z"]) == {79}
+    off = f["structures/atom_offsets"][:]
+    assert off[0] == 0 and off[-1] == f["structures/positions_a"].shape[0]
+print("ok")
+PY
+check "h5py reads shapes, dtypes, metadata ($(tail -1 "$WORK/h5check"))" \
+    grep -qx ok "$WORK/h5check"
+
+# ---- rerun: nothing to do ------------------------------------------------------------------
+expect_ok "rerun skips complete shards" dataset "$TINY" --out "$WORK/a" -n 4
+check "rerun reports 0 written" grep -q "0 written, 2 already complete" "$WORK/stdout"
+
+# ---- kill -9 and resume --------------------------------------------------------------------
+# Slower settings (8 phonons, 1 thread, 6 samples in 3 shards) so the kill lands mid-run.
+SLOW=(-n 6 --phonons 8 --threads 1 --quiet)
+expect_ok "uninterrupted reference" dataset "$TINY" --out "$WORK/ref" "${SLOW[@]}"
+"$CZ" dataset "$TINY" --out "$WORK/killed" "${SLOW[@]}" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 2000); do
+    [ -f "$WORK/killed/shard-00000.h5" ] && break
+    sleep 0.005
+done
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+check "killed after the first shard, before the manifest" \
+    [ -f "$WORK/killed/shard-00000.h5" -a ! -f "$WORK/killed/manifest.json" ]
+expect_ok "resume" dataset "$TINY" --out "$WORK/killed" "${SLOW[@]}"
+check "resumed data equal the uninterrupted run (h5py)" same_data "$WORK/ref" "$WORK/killed"
+check "resumed files equal the uninterrupted run (bytes)" same_dataset "$WORK/ref" "$WORK/killed"
+
+# ---- --shard i/n ---------------------------------------------------------------------------
+expect_ok "shard 1/2" dataset "$TINY" --out "$WORK/split" "${SLOW[@]}" --shard 1/2
+check "one part alone writes no manifest" [ ! -f "$WORK/split/manifest.json" ]
+expect_ok "shard 0/2" dataset "$TINY" --out "$WORK/split" "${SLOW[@]}" --shard 0/2
+check "--shard 0/2 + 1/2 equal the unsplit run" same_dataset "$WORK/ref" "$WORK/split"
+
+# ---- MPI ranks (Open MPI's environment), when mpirun runs here ------------------------------
+if command -v mpirun >/dev/null 2>&1 &&
+    mpirun --allow-run-as-root --oversubscribe -np 2 true >/dev/null 2>&1; then
+    mpirun --allow-run-as-root --oversubscribe -np 2 "$CZ" dataset "$TINY" --out "$WORK/mpi" \
+        "${SLOW[@]}" >/dev/null 2>"$WORK/mpi.err"
+    check "2 MPI ranks equal the unsplit run" same_dataset "$WORK/ref" "$WORK/mpi"
+fi
+
+# ---- relax in the pipeline (skipped when cz was built without LAMMPS) -------------------------
+if "$CZ" relax --help >/dev/null 2>&1 && ! "$CZ" relax --help 2>&1 | grep -q "without"; then
+    sed 's/^output:/relax:\n  max_iterations: 50\n  freeze: [substrate]\noutput:/' "$TINY" \
+        >"$WORK/relax.yaml"
+    expect_ok "relaxed dataset" dataset "$WORK/relax.yaml" --out "$WORK/relax1" -n 2 --quiet
+    expect_ok "relaxed dataset again" dataset "$WORK/relax.yaml" --out "$WORK/relax2" -n 2 --quiet
+    check "relax is reproducible" same_dataset "$WORK/relax1" "$WORK/relax2"
+    "$PY" - "$WORK/relax1" "$WORK/a" >"$WORK/relaxcheck" 2>&1 <<'PY'
+import sys
+import h5py
+import numpy as np
+with h5py.File(sys.argv[1] + "/shard-00000.h5") as r, h5py.File(sys.argv[2] + "/shard-00000.h5") as u:
+    pr, pu = r["structures/positions_a"][:], u["structures/positions_a"][:]
+    cr, cu = r["structures/class_id"][:], u["structures/class_id"][:]
+    assert pr.shape == pu.shape and np.array_equal(cr, cu)
+    moved = np.abs(pr - pu).max(axis=1)
+    assert moved[cr == 1].max() > 1e-3, "particle atoms moved"
+    assert moved[cr == 2].max() < 1e-9, "frozen substrate stayed"
+print("ok")
+PY
+    check "relax moved the particle, not the frozen substrate ($(tail -1 "$WORK/relaxcheck"))" \
+        grep -qx ok "$WORK/relaxcheck"
+fi
+
+# ---- bad configs: one line, file:line, nothing written ---------------------------------------
+# bad_config NAME LINE FIELD_PATTERN YAML: exit 2, one stderr line
+# "cz dataset: NAME.yaml:LINE: FIELD...", and no output directory.
+bad_config() {
+    local name=$1 line=$2 field=$3 text=$4
+    printf '%s\n' "$text" >"$WORK/$name.yaml"
+    run dataset "$WORK/$name.yaml" --out "$WORK/bad-$name"
+    local lines
+    lines=$(printf '%s' "$ERR" | grep -c '')
+    if [ "$RC" -eq 2 ] && [ "$lines" -eq 1 ] && [ ! -e "$WORK/bad-$name" ] &&
+        printf '%s\n' "$ERR" | grep -Eq "^cz dataset: $WORK/$name.yaml:$line: $field"; then
+        pass
+    else
+        fail "$name: exit $RC, $lines line(s), wrote: $(ls "$WORK/bad-$name" 2>&1 | head -1): $ERR"
+    fi
+}
+SCENE='scene:
+  cell: [20, 20, 20]
+  objects:
+    - name: p
+      lattice: {prototype: fcc, elements: Au, a: 4.08}
+      shape: {sphere: {radius: 4}}
+      position: [10, 10, 10]
+      class: particle'
+bad_config unknown_section 1 'colour: unknown key' 'colour: 3
+'"$SCENE"
+bad_config unknown_key 10 'imaging.dose: unknown key "dose"' "$SCENE"'
+imaging:
+  dose: 100'
+bad_config wrong_type 10 'simulation.energy_kv: must be a number' "$SCENE"'
+simulation:
+  energy_kv: "300"'
+bad_config impossible_range 10 'imaging.dose_e_per_a2.uniform: high must be >= low' "$SCENE"'
+imaging:
+  dose_e_per_a2: {uniform: [1200, 100]}'
+bad_config empty_window 10 'imaging.focal_spread.truncnormal: the window' "$SCENE"'
+imaging:
+  focal_spread: {truncnormal: [30, 1, 100, 200]}'
+bad_config negative_support 10 'imaging.aperture_mrad.normal: every value must be' "$SCENE"'
+imaging:
+  aperture_mrad: {normal: [20, 5]}'
+bad_config scene_field 7 'scene.objects\[0\].shape.sphere.radius: must be > 0' 'scene:
+  cell: [20, 20, 20]
+  objects:
+    - name: p
+      lattice: {prototype: fcc, elements: Au, a: 4.08}
+      shape:
+        sphere: {radius: -4}
+      position: [10, 10, 10]'
+bad_config splits 10 'output.splits: fractions must' "$SCENE"'
+output:
+  splits: [0.5, 0.5, 0.5]'
+bad_config crop_too_large 10 'imaging.crop' "$SCENE"'
+imaging:
+  crop: [512, 512]'
+
+# Unwritable output: a path below a regular file.
+touch "$WORK/plainfile"
+run dataset "$TINY" --out "$WORK/plainfile/ds"
+check "unwritable --out: exit 1, one line" \
+    [ "$RC" -eq 1 -a "$(printf '%s' "$ERR" | grep -c '')" -eq 1 -a -z "$OUT" ]
+check "unwritable --out names the directory" \
+    bash -c 'printf "%s" "$1" | grep -q "^cz dataset: --out .*plainfile"' _ "$ERR"
+run dataset "$WORK/missing.yaml" --out "$WORK/bad-missing"
+check "missing config: exit 1, nothing written" [ "$RC" -eq 1 -a ! -e "$WORK/bad-missing" ]
+run dataset "$TINY" --out "$WORK/a" -n 5
+check "resuming with another n is refused" \
+    [ "$RC" -eq 2 ] && printf '%s' "$ERR" | grep -q 'another config'
+run dataset "$TINY"
+check "missing --out: exit 2" [ "$RC" -eq 2 ]
+expect_ok "--print-default" dataset --print-default
+check "the default names the Au-on-carbon scene" grep -q "truncnormal: \[25, 7.5, 15, 35\]" \
+    "$WORK/stdout"
+expect_ok "help" dataset --help
+
+finish
