@@ -2,8 +2,13 @@
  *
  * Every parameter comes from the command line or from a YAML file (--config) whose keys are the
  * long option names (dashes or underscores); the command line wins. The structure is read with
- * cz_atoms_read, simulated once with libczsim (plan → atoms → exit wave) and imaged under every
- * requested defocus from that one exit wave; cz_sim_h5_write stores the result. */
+ * cz_atoms_read and simulated with libczsim (plan → atoms → exit wave), once or once per
+ * frozen-phonon configuration (cz_sim_phonon_displace), and imaged under every requested defocus
+ * from each exit wave (cz_sim_image, or cz_sim_image_incoherent for explicit focal-spread and
+ * convergence sums), configurations averaged incoherently. An optional camera
+ * (cz_sim_detector_*) records the images, and ground truth (masks, id maps, a phase mask,
+ * atom columns) is made on the simulation grid and carried to the camera with exactly the
+ * images' geometry. cz_sim_h5_write stores the result. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <ctype.h>
@@ -55,6 +60,10 @@ const char *const cli_image_help[] = {
     "  --slice A               slice thickness, Å (default 2); alias --slice-thickness\n"
     "  --potential NAME        kirkland or lobato scattering factors (default kirkland)\n"
     "  --spread NAME           bspline (default) or abtem (abTEM 1.0's scheme, for comparison)\n"
+    "  --projection NAME       infinite (default: each atom wholly in its slice) or finite (the\n"
+    "                          3-D potential integrated over each slice)\n"
+    "  --tilt-mrad T           beam tilt against the z axis, mrad (default 0, at most 100)\n"
+    "  --tilt-azimuth-deg A    direction of the tilt from +x, degrees (default 0)\n"
     "  --antialias F           band limit as a fraction of Nyquist, (0, 1] (default 2/3)\n"
     "  --antialias-taper T     cosine taper width, × the pixel size (default 0.01)\n"
     "  --refuse-outside        refuse atoms outside the cell in x, y instead of wrapping them\n"
@@ -64,7 +73,7 @@ const char *const cli_image_help[] = {
     "  --wisdom FILE           FFTW wisdom cache (default ~/.cache/cz/fftw-wisdom-f or\n"
     "                          $CZ_FFTW_WISDOM; '' disables the cache)\n"
     "\n",
-    "Imaging (one image per defocus, all from the same exit wave):\n"
+    "Imaging (one image per defocus, all from the same exit wave or waves):\n"
     "  --defocus LIST          defocus values, Å, positive = underfocus (= −C10), separated by\n"
     "                          commas; START:STOP:STEP is a series; 'scherzer' is the Scherzer\n"
     "                          defocus for --cs-mm and the energy (default 0)\n"
@@ -78,6 +87,57 @@ const char *const cli_image_help[] = {
     "  --focal-spread D        1/e focal spread, Å: temporal envelope (default 0)\n"
     "  --convergence-mrad B    1/e beam convergence semi-angle, mrad: spatial envelope\n"
     "                          (default 0)\n"
+    "  --focal-spread-sum D[,N]  explicit incoherent sum over defocus instead of the envelope:\n"
+    "                          offsets with density exp(-d^2/D^2) (D the 1/e spread, Å), N\n"
+    "                          Gauss-Hermite points (default 7); one inverse FFT per point\n"
+    "  --convergence-sum B[,N][,gaussian|disc]  explicit incoherent sum over illumination\n"
+    "                          tilts instead of the envelope: a Gaussian of 1/e semi-angle B\n"
+    "                          mrad (N x N points, default 5) or a uniform disc of radius B\n"
+    "                          (N rings, 3N(N+1) tilts). The envelopes are cheap (one FFT per\n"
+    "                          image) but drop the undamped |scattered|^2 terms an experiment\n"
+    "                          records; the sums keep them (see docs/image.md)\n"
+    "\n",
+    "Frozen phonons (images averaged incoherently over configurations):\n"
+    "  --phonons N             number of configurations (default 0: static lattice)\n"
+    "  --u-rms SPEC            rms displacement along each axis, Å: one value for every\n"
+    "                          element (0.1), or per element (Au=0.085,C=0.1; unlisted elements\n"
+    "                          stay put); repeatable\n"
+    "  --phonon-fix-z          displace x and y only (atoms keep their slice)\n"
+    "  --keep-waves            store every configuration's exit wave (/exit_waves)\n"
+    "  Configuration k of atom i depends only on (--seed, k, i): the same seed gives the same\n"
+    "  bytes for any thread count.\n"
+    "\n"
+    "Camera (any of these records the images with a detector; the labels follow the same\n"
+    "geometry):\n"
+    "  --camera-pixel A        camera pixel referred to the specimen, Å: round(L/A) pixels over\n"
+    "                          the same field of view L (Fourier resampling)\n"
+    "  --camera-grid NX[,NY]   camera pixels (overrides --camera-pixel)\n"
+    "  --mtf SPEC              none, lorentzian:Q0[,C] ((1-C)/(1+(q/Q0)^2)+C) or\n"
+    "                          gaussian:SIGMA[,C] ((1-C)exp(-q^2/2SIGMA^2)+C); q in units of the\n"
+    "                          camera's Nyquist frequency\n"
+    "  --dose D                electron dose, e/Å^2: counts ~ Poisson(I * D * pixel area)\n"
+    "  --read-noise S          Gaussian read noise, rms counts (needs --dose)\n"
+    "  --counts                whole counts >= 0, stored as int32 (needs --dose)\n"
+    "  --distortion SPEC       affine:A,B,C,D[,TX,TY] (matrix [[A,B],[C,D]], shift in Å) or\n"
+    "                          radial:K1 (K1 = 0.02 moves the edge of the shorter side by 2 %);\n"
+    "                          repeatable. The camera position r (from the centre c) shows the\n"
+    "                          specimen at c + A r (1 + K1 r^2/R^2) + t, R = half the shorter "
+    "side\n"
+    "  --write-noiseless       also store the expected counts before noise (needs --dose)\n"
+    "\n",
+    "Ground truth (on the image grid: the camera's when one is used):\n"
+    "  --masks                 per-class footprint masks (/labels/masks, channel = class_id of\n"
+    "                          the structure's extxyz class_id column: 0 none, 1 particle,\n"
+    "                          2 substrate, 3 ligand), object-id and class-id maps\n"
+    "  --mask-radius A         footprint radius around each projected atom, Å (default 1)\n"
+    "  --phase-mask            simulate the particle atoms alone (class_id = --phase-class) and\n"
+    "                          mark pixels where the exit-wave phase reaches --phase-threshold\n"
+    "  --phase-threshold RAD   phase threshold, rad, in (0, pi] (default 0.1)\n"
+    "  --phase-class C         class simulated for --phase-mask (default 1 = particle)\n"
+    "  --columns               atom columns: pixel position, Z, object id, atom count\n"
+    "                          (/labels/columns)\n"
+    "  --column-tol A          atoms within A of each other in projection form a column, Å\n"
+    "                          (default 0.3)\n"
     "\n",
     "Output:\n"
     "  -o, --output FILE.h5    the HDF5 file (.h5, .hdf5 or .hdf); written under a temporary\n"
@@ -88,8 +148,8 @@ const char *const cli_image_help[] = {
     "  --write-potential       also store the total projected potential, V·Å\n"
     "  --no-exit-wave          do not store the exit wave\n"
     "  --format NAME           structure format: extxyz or prismatic (default: by extension)\n"
-    "  --seed S                seed stored with the result (reserved for frozen phonons and\n"
-    "                          noise; this plane-wave simulation uses no randomness)\n"
+    "  --seed S                seed of the frozen phonons and the camera noise, stored with\n"
+    "                          the result (default 0)\n"
     "  --config FILE.yaml      read options from a YAML mapping: keys are option names with\n"
     "                          dashes or underscores (energy_kv: 200, defocus: [0, 50, 100],\n"
     "                          aberration: {C12: [20, 45]}, fft_friendly: true), plus structure\n"
@@ -105,7 +165,9 @@ const char *const cli_image_help[] = {
     "  cz image au.xyz -o au.h5 --cs-mm 1.2 --defocus scherzer,0,-200 --aperture-mrad 15 \\\n"
     "           --focal-spread 30 --preview au.png\n"
     "  cz image au.xyz -o series.h5 --sampling 0.1 --defocus -300:300:50 --cs-mm -0.02\n"
-    "  cz image --config run.yaml --threads 4\n",
+    "  cz image --config run.yaml --threads 4\n"
+    "  cz image au.xyz -o fp.h5 --phonons 16 --u-rms Au=0.085 --cs-mm 1.2 --defocus scherzer \\\n"
+    "           --camera-pixel 0.1 --mtf lorentzian:0.5 --dose 2000 --counts --masks --columns\n",
     NULL};
 
 #ifndef CZ_HAVE_SIM
@@ -151,7 +213,31 @@ enum {
     OPT_PREVIEW,
     OPT_WRITE_POTENTIAL,
     OPT_NO_EXIT_WAVE,
-    OPT_SEED
+    OPT_SEED,
+    OPT_FOCAL_SUM,
+    OPT_CONVERGENCE_SUM,
+    OPT_PHONONS,
+    OPT_U_RMS,
+    OPT_PHONON_FIX_Z,
+    OPT_KEEP_WAVES,
+    OPT_CAMERA_PIXEL,
+    OPT_CAMERA_GRID,
+    OPT_MTF,
+    OPT_DOSE,
+    OPT_READ_NOISE,
+    OPT_COUNTS,
+    OPT_DISTORTION,
+    OPT_WRITE_NOISELESS,
+    OPT_MASKS,
+    OPT_MASK_RADIUS,
+    OPT_PHASE_MASK,
+    OPT_PHASE_THRESHOLD,
+    OPT_PHASE_CLASS,
+    OPT_COLUMNS,
+    OPT_COLUMN_TOL,
+    OPT_PROJECTION,
+    OPT_TILT,
+    OPT_TILT_AZIMUTH
 };
 
 static const cli_opt image_opts[] = {
@@ -184,8 +270,46 @@ static const cli_opt image_opts[] = {
     {"--write-potential", NULL, 0, OPT_WRITE_POTENTIAL},
     {"--no-exit-wave", NULL, 0, OPT_NO_EXIT_WAVE},
     {"--seed", NULL, 1, OPT_SEED},
+    {"--focal-spread-sum", NULL, 1, OPT_FOCAL_SUM},
+    {"--convergence-sum", NULL, 1, OPT_CONVERGENCE_SUM},
+    {"--phonons", NULL, 1, OPT_PHONONS},
+    {"--u-rms", NULL, 1, OPT_U_RMS},
+    {"--phonon-fix-z", NULL, 0, OPT_PHONON_FIX_Z},
+    {"--keep-waves", NULL, 0, OPT_KEEP_WAVES},
+    {"--camera-pixel", NULL, 1, OPT_CAMERA_PIXEL},
+    {"--camera-grid", NULL, 1, OPT_CAMERA_GRID},
+    {"--mtf", NULL, 1, OPT_MTF},
+    {"--dose", NULL, 1, OPT_DOSE},
+    {"--read-noise", NULL, 1, OPT_READ_NOISE},
+    {"--counts", NULL, 0, OPT_COUNTS},
+    {"--distortion", NULL, 1, OPT_DISTORTION},
+    {"--write-noiseless", NULL, 0, OPT_WRITE_NOISELESS},
+    {"--masks", NULL, 0, OPT_MASKS},
+    {"--mask-radius", NULL, 1, OPT_MASK_RADIUS},
+    {"--phase-mask", NULL, 0, OPT_PHASE_MASK},
+    {"--phase-threshold", NULL, 1, OPT_PHASE_THRESHOLD},
+    {"--phase-class", NULL, 1, OPT_PHASE_CLASS},
+    {"--columns", NULL, 0, OPT_COLUMNS},
+    {"--column-tol", NULL, 1, OPT_COLUMN_TOL},
+    {"--projection", NULL, 1, OPT_PROJECTION},
+    {"--tilt-mrad", NULL, 1, OPT_TILT},
+    {"--tilt-azimuth-deg", NULL, 1, OPT_TILT_AZIMUTH},
     {NULL, NULL, 0, 0},
 };
+
+/* Options that may be given several times and add up (a YAML list or mapping applies each). */
+static int repeatable(int id) {
+    return id == OPT_ABERRATION || id == OPT_DISTORTION || id == OPT_U_RMS;
+}
+
+/* Default phase threshold of --phase-mask, rad (docs/sim_detector.md: 0.05-0.2 rad suits
+ * nanoparticles of a few nm; cz.sim.PHASE_THRESHOLD is the same). */
+#define PHASE_THRESHOLD_DEFAULT 0.1
+/* Class of the particle atoms (cz_atoms' CZ_CLASS_PARTICLE), simulated alone for --phase-mask. */
+#define PHASE_CLASS_DEFAULT CZ_CLASS_PARTICLE
+/* Channels of --masks at least: the classes of cz_atoms (none, particle, substrate, ligand). */
+#define NCLASS_MIN 4
+#define CLASS_NAMES "none,particle,substrate,ligand"
 
 /* Longest defocus list (a series written as START:STOP:STEP included). */
 enum { MAX_DEFOCUS = 100000 };
@@ -204,6 +328,22 @@ typedef struct image_args {
     int write_potential;
     int no_wave;
     uint64_t seed;
+    /* Explicit incoherent sums (cz_sim_coherence_default, then the options). */
+    cz_sim_coherence coh;
+    int focal_sum, convergence_sum; /* given */
+    /* Frozen phonons: configurations, u_rms per element (phonon.seed is set from seed). */
+    long nconfig;
+    cz_sim_phonon_opts phonon;
+    int u_rms_given, fix_z_given, keep_waves;
+    /* Camera: any camera option given makes one. */
+    cz_sim_detector_opts det;
+    int camera, write_noiseless;
+    /* Ground truth. */
+    cz_sim_label_opts lab; /* radius, column_tol (the grid is the simulation's) */
+    int masks, phase_mask, columns;
+    int radius_given, threshold_given, class_given, tol_given;
+    double phase_threshold;
+    long phase_class;
     int fail_code; /* exit status of a failed parse: CLI_USAGE, or CLI_FAIL for file errors */
     /* Strings that outlive the YAML document they came from. */
     char **pool;
@@ -214,6 +354,12 @@ static int args_init(image_args *A) {
     memset(A, 0, sizeof *A);
     cz_sim_opts_default(&A->opts);
     cz_sim_ctf_default(&A->ctf);
+    cz_sim_coherence_default(&A->coh);
+    cz_sim_phonon_opts_default(&A->phonon);
+    cz_sim_detector_opts_default(&A->det);
+    cz_sim_label_opts_default(&A->lab);
+    A->phase_threshold = PHASE_THRESHOLD_DEFAULT;
+    A->phase_class = PHASE_CLASS_DEFAULT;
     A->defocus = calloc(1, sizeof *A->defocus);
     A->scherzer = calloc(1, sizeof *A->scherzer);
     if (!A->defocus || !A->scherzer) return cli_error(CLI_FAIL, CMD, "out of memory"), -1;
@@ -429,12 +575,190 @@ static int parse_aberration(image_args *A, const char *opt, const char *text) {
     return 0;
 }
 
+/* Split "a,b,c" into at most `max` trimmed items of at most 63 characters; returns the count or
+ * -1 after printing the error. */
+static int split_items(const char *opt, const char *text, char items[][64], int max) {
+    int n = 0;
+    const char *p = text;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        while (len > 0 && isspace((unsigned char)*p)) ++p, --len;
+        while (len > 0 && isspace((unsigned char)p[len - 1])) --len;
+        if (len == 0 || len >= 64 || n == max) {
+            cli_error(CLI_USAGE, CMD, "%s: %s (got '%s')", opt,
+                      n == max ? "too many values" : "empty or overlong value", text);
+            return -1;
+        }
+        memcpy(items[n], p, len);
+        items[n][len] = '\0';
+        ++n;
+        if (!comma) return n;
+        p = comma + 1;
+    }
+}
+
+/* "KIND:v1,v2,..." (or KIND=...): the kind in `kind`, the numbers in v. Returns the number of
+ * values or -1 after printing the error. */
+static int parse_kind(const char *opt, const char *text, char kind[16], double v[], int max) {
+    size_t k = strcspn(text, ":=");
+    if (k == 0 || k >= 16) {
+        cli_error(CLI_USAGE, CMD, "%s: expected KIND:NUMBER,... (got '%s')", opt, text);
+        return -1;
+    }
+    for (size_t i = 0; i < k; ++i) kind[i] = (char)tolower((unsigned char)text[i]);
+    kind[k] = '\0';
+    if (text[k] == '\0') return 0;
+    char items[8][64];
+    int n = split_items(opt, text + k + 1, items, max < 8 ? max : 8);
+    if (n < 0) return -1;
+    for (int i = 0; i < n; ++i)
+        if (cli_parse_double(CMD, opt, items[i], &v[i]) != 0) return -1;
+    return n;
+}
+
+/* "0.1" (every element), "Au=0.085,C=0.1", or a mix; later values win. */
+static int parse_u_rms(image_args *A, const char *opt, const char *text) {
+    char items[CZ_SIM_ZMAX + 1][64];
+    int n = split_items(opt, text, items, CZ_SIM_ZMAX + 1);
+    if (n < 0) return -1;
+    for (int i = 0; i < n; ++i) {
+        char *eq = strchr(items[i], '=');
+        double u = 0;
+        if (cli_parse_double(CMD, opt, eq ? eq + 1 : items[i], &u) != 0) return -1;
+        if (!(u >= 0)) {
+            cli_error(CLI_USAGE, CMD, "%s: u_rms must be >= 0 Å (got '%s')", opt, items[i]);
+            return -1;
+        }
+        if (!eq) {
+            for (int z = 1; z <= CZ_SIM_ZMAX; ++z) A->phonon.u_rms[z] = u;
+            continue;
+        }
+        *eq = '\0';
+        int z = 0;
+        if (cli_parse_element(CMD, opt, items[i], &z) != 0) return -1;
+        if (z > CZ_SIM_ZMAX) {
+            cli_error(CLI_USAGE, CMD, "%s: %s (Z = %d) has no scattering factors (Z <= %d)", opt,
+                      items[i], z, CZ_SIM_ZMAX);
+            return -1;
+        }
+        A->phonon.u_rms[z] = u;
+    }
+    A->u_rms_given = 1;
+    return 0;
+}
+
+/* "D" or "D,N": 1/e focal spread in Å and Gauss-Hermite points. */
+static int parse_focal_sum(image_args *A, const char *opt, const char *text) {
+    char items[2][64];
+    int n = split_items(opt, text, items, 2);
+    if (n < 0 || parse_sign(opt, items[0], 0, &A->coh.focal_spread) != 0) return -1;
+    if (n == 2) {
+        long points = 0;
+        if (cli_parse_long(CMD, opt, items[1], 1, CZ_SIM_QUAD_MAX, &points) != 0) return -1;
+        A->coh.focal_points = (size_t)points;
+    }
+    A->focal_sum = 1;
+    return 0;
+}
+
+/* "B", "B,N", "B,disc", "B,N,gaussian": semi-angle in mrad, points, distribution. */
+static int parse_convergence_sum(image_args *A, const char *opt, const char *text) {
+    static const char *const dists[] = {"gaussian", "disc"};
+    char items[3][64];
+    int n = split_items(opt, text, items, 3);
+    if (n < 0 || parse_sign(opt, items[0], 0, &A->coh.convergence_mrad) != 0) return -1;
+    for (int i = 1; i < n; ++i) {
+        if (isdigit((unsigned char)items[i][0])) {
+            long points = 0;
+            if (cli_parse_long(CMD, opt, items[i], 1, CZ_SIM_QUAD_MAX, &points) != 0) return -1;
+            A->coh.tilt_points = (size_t)points;
+        } else {
+            int k = 0;
+            if (parse_choice(opt, items[i], dists, 2, &k) != 0) return -1;
+            A->coh.tilt_dist = k == 0 ? CZ_SIM_TILT_GAUSSIAN : CZ_SIM_TILT_DISC;
+        }
+    }
+    A->convergence_sum = 1;
+    return 0;
+}
+
+/* "none", "lorentzian:Q0[,C]", "gaussian:SIGMA[,C]". */
+static int parse_mtf(image_args *A, const char *opt, const char *text) {
+    char kind[16];
+    double v[2] = {0, 0};
+    int n = parse_kind(opt, text, kind, v, 2);
+    if (n < 0) return -1;
+    if (strcmp(kind, "none") == 0 && n == 0) {
+        A->det.mtf = CZ_SIM_MTF_NONE;
+        return 0;
+    }
+    int lorentz = strcmp(kind, "lorentzian") == 0, gauss = strcmp(kind, "gaussian") == 0;
+    if (!(lorentz || gauss) || n < 1) {
+        cli_error(CLI_USAGE, CMD,
+                  "%s: expected none, lorentzian:Q0[,C] or gaussian:SIGMA[,C] (got '%s')", opt,
+                  text);
+        return -1;
+    }
+    if (!(v[0] > 0) || !(v[1] >= 0 && v[1] < 1)) {
+        cli_error(CLI_USAGE, CMD, "%s: the width must be > 0 and the floor in [0, 1) (got '%s')",
+                  opt, text);
+        return -1;
+    }
+    A->det.mtf = lorentz ? CZ_SIM_MTF_LORENTZIAN : CZ_SIM_MTF_GAUSSIAN;
+    A->det.mtf_q0 = v[0];
+    A->det.mtf_floor = n == 2 ? v[1] : 0.0;
+    return 0;
+}
+
+/* "affine:A,B,C,D[,TX,TY]" or "radial:K1"; each sets its part of the distortion. */
+static int parse_distortion(image_args *A, const char *opt, const char *text) {
+    char kind[16];
+    double v[6] = {0};
+    int n = parse_kind(opt, text, kind, v, 6);
+    if (n < 0) return -1;
+    if (strcmp(kind, "affine") == 0 && (n == 4 || n == 6)) {
+        A->det.affine[0][0] = v[0];
+        A->det.affine[0][1] = v[1];
+        A->det.affine[1][0] = v[2];
+        A->det.affine[1][1] = v[3];
+        A->det.shift[0] = n == 6 ? v[4] : 0.0;
+        A->det.shift[1] = n == 6 ? v[5] : 0.0;
+        if (v[0] * v[3] - v[1] * v[2] == 0) {
+            cli_error(CLI_USAGE, CMD, "%s: the affine matrix is singular (got '%s')", opt, text);
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(kind, "radial") == 0 && n == 1) {
+        A->det.radial_k1 = v[0];
+        return 0;
+    }
+    cli_error(CLI_USAGE, CMD, "%s: expected affine:A,B,C,D[,TX,TY] or radial:K1 (got '%s')", opt,
+              text);
+    return -1;
+}
+
+/* "NX" or "NX,NY" camera pixels. */
+static int parse_camera_grid(image_args *A, const char *opt, const char *text) {
+    char items[2][64];
+    long v[2] = {0, 0};
+    int n = split_items(opt, text, items, 2);
+    if (n < 0) return -1;
+    for (int i = 0; i < n; ++i)
+        if (cli_parse_long(CMD, opt, items[i], 2, 1L << 26, &v[i]) != 0) return -1;
+    A->det.nx = (size_t)v[0];
+    A->det.ny = (size_t)(n == 2 ? v[1] : v[0]);
+    return 0;
+}
+
 /* Apply one option. `opt` names it in messages (the option, or FILE:LINE: key). Returns 0, or -1
  * after printing the error. */
 static int apply(image_args *A, int id, const char *v, const char *opt) {
     static const char *const params[] = {"kirkland", "lobato"};
     static const char *const spreads[] = {"bspline", "abtem"};
     static const char *const planners[] = {"measure", "estimate"};
+    static const char *const projections[] = {"infinite", "finite"};
     cz_sim_opts *o = &A->opts;
     cz_sim_ctf *c = &A->ctf;
     double x = 0.0;
@@ -535,6 +859,85 @@ static int apply(image_args *A, int id, const char *v, const char *opt) {
             return 0;
         case OPT_SEED:
             return cli_parse_u64(CMD, opt, v, &A->seed);
+        case OPT_FOCAL_SUM:
+            return parse_focal_sum(A, opt, v);
+        case OPT_CONVERGENCE_SUM:
+            return parse_convergence_sum(A, opt, v);
+        case OPT_PHONONS:
+            return cli_parse_long(CMD, opt, v, 0, 100000, &A->nconfig);
+        case OPT_U_RMS:
+            return parse_u_rms(A, opt, v);
+        case OPT_PHONON_FIX_Z:
+            A->phonon.flags |= CZ_SIM_PHONON_FIX_Z;
+            A->fix_z_given = 1;
+            return 0;
+        case OPT_KEEP_WAVES:
+            A->keep_waves = 1;
+            return 0;
+        case OPT_MASKS:
+            A->masks = 1;
+            return 0;
+        case OPT_MASK_RADIUS:
+            A->radius_given = 1;
+            return parse_sign(opt, v, 1, &A->lab.radius);
+        case OPT_PHASE_MASK:
+            A->phase_mask = 1;
+            return 0;
+        case OPT_PHASE_THRESHOLD:
+            A->threshold_given = 1;
+            if (parse_sign(opt, v, 1, &A->phase_threshold) != 0) return -1;
+            if (A->phase_threshold > 3.14159265358979323846) {
+                cli_error(CLI_USAGE, CMD, "%s must be in (0, pi] rad (got %s)", opt, v);
+                return -1;
+            }
+            return 0;
+        case OPT_PHASE_CLASS:
+            A->class_given = 1;
+            return cli_parse_long(CMD, opt, v, 0, 1L << 30, &A->phase_class);
+        case OPT_COLUMNS:
+            A->columns = 1;
+            return 0;
+        case OPT_COLUMN_TOL:
+            A->tol_given = 1;
+            return parse_sign(opt, v, 1, &A->lab.column_tol);
+        case OPT_PROJECTION:
+            if (parse_choice(opt, v, projections, 2, &k) != 0) return -1;
+            o->projection = k == 0 ? CZ_SIM_INFINITE : CZ_SIM_FINITE;
+            return 0;
+        case OPT_TILT:
+            if (parse_sign(opt, v, 0, &o->tilt_mrad) != 0) return -1;
+            if (o->tilt_mrad > CZ_SIM_TILT_MAX_MRAD) {
+                cli_error(CLI_USAGE, CMD, "%s must be <= %d mrad (got %s)", opt,
+                          CZ_SIM_TILT_MAX_MRAD, v);
+                return -1;
+            }
+            return 0;
+        case OPT_TILT_AZIMUTH:
+            return cli_parse_double(CMD, opt, v, &o->tilt_azimuth_deg);
+        default:
+            break;
+    }
+    /* The camera options: each one given makes a camera. */
+    A->camera = 1;
+    switch (id) {
+        case OPT_CAMERA_PIXEL:
+            return parse_sign(opt, v, 1, &A->det.pixel_size);
+        case OPT_CAMERA_GRID:
+            return parse_camera_grid(A, opt, v);
+        case OPT_MTF:
+            return parse_mtf(A, opt, v);
+        case OPT_DOSE:
+            return parse_sign(opt, v, 0, &A->det.dose_e_per_a2);
+        case OPT_READ_NOISE:
+            return parse_sign(opt, v, 0, &A->det.read_noise);
+        case OPT_COUNTS:
+            A->det.flags |= CZ_SIM_DET_INTEGER;
+            return 0;
+        case OPT_DISTORTION:
+            return parse_distortion(A, opt, v);
+        case OPT_WRITE_NOISELESS:
+            A->write_noiseless = 1;
+            return 0;
         default:
             break;
     }
@@ -593,19 +996,24 @@ static const char *join_sequence(image_args *A, yaml_document_t *doc, const yaml
     return kept;
 }
 
-/* aberration: {C12: [20, 45], C23: 500} or a list of "C12=20,45" strings. */
-static int apply_aberrations(image_args *A, yaml_document_t *doc, const yaml_node_t *node,
-                             const char *where) {
-    if (node->type == YAML_SCALAR_NODE) return apply(A, OPT_ABERRATION, scalar(node), where);
+/* A repeatable option (see repeatable()) from YAML: a value, a list of values, or a mapping
+ * KEY: VALUE or KEY: [VALUES] applied as "KEY=VALUE[,VALUE...]" — aberration: {C12: [20, 45]},
+ * u_rms: {Au: 0.085, C: 0.1}, distortion: {affine: [1.01, 0, 0, 0.99], radial: 0.02}. */
+static int apply_repeatable(image_args *A, int id, yaml_document_t *doc, const yaml_node_t *node,
+                            const char *where) {
+    if (node->type == YAML_SCALAR_NODE) return apply(A, id, scalar(node), where);
     if (node->type == YAML_SEQUENCE_NODE) {
         for (yaml_node_item_t *it = node->data.sequence.items.start;
              it < node->data.sequence.items.top; ++it) {
             yaml_node_t *item = yaml_document_get_node(doc, *it);
             if (!item || item->type != YAML_SCALAR_NODE) {
-                cli_error(CLI_USAGE, CMD, "%s: expected strings such as \"C12=20,45\"", where);
+                cli_error(CLI_USAGE, CMD, "%s: expected a list of strings such as \"%s\"", where,
+                          id == OPT_ABERRATION ? "C12=20,45"
+                          : id == OPT_U_RMS    ? "Au=0.085"
+                                               : "radial:0.02");
                 return -1;
             }
-            if (apply(A, OPT_ABERRATION, scalar(item), where) != 0) return -1;
+            if (apply(A, id, scalar(item), where) != 0) return -1;
         }
         return 0;
     }
@@ -619,13 +1027,14 @@ static int apply_aberrations(image_args *A, yaml_document_t *doc, const yaml_nod
         else if (k && k->type == YAML_SCALAR_NODE && v && v->type == YAML_SEQUENCE_NODE)
             value = join_sequence(A, doc, v, where);
         else {
-            cli_error(CLI_USAGE, CMD, "%s: expected CNM: VALUE or CNM: [VALUE, PHI]", where);
+            cli_error(CLI_USAGE, CMD, "%s: expected KEY: VALUE or KEY: [VALUES]", where);
             return -1;
         }
         if (!value) return -1;
-        char text[256];
+        char text[512];
         snprintf(text, sizeof text, "%s=%s", scalar(k), value);
-        if (apply(A, OPT_ABERRATION, text, where) != 0) return -1;
+        const char *kept = keep(A, text);
+        if (!kept || apply(A, id, kept, where) != 0) return -1;
     }
     return 0;
 }
@@ -670,25 +1079,20 @@ static int apply_config(image_args *A, const char *path) {
         }
         const char *key = scalar(k);
         snprintf(where, sizeof where, "--config %s:%zu: %s", path, line, key);
-        const char *text = NULL;
-        if (v->type == YAML_SCALAR_NODE)
-            text = scalar(v);
-        else if (v->type == YAML_SEQUENCE_NODE && strcmp(key, "aberration") != 0)
-            text = join_sequence(A, &doc, v, where);
-        else if (strcmp(key, "aberration") != 0) {
-            rc = cli_error(CLI_USAGE, CMD, "%s: expected a value or a list", where);
-            break;
-        }
-        if (strcmp(key, "aberration") == 0) {
-            rc = apply_aberrations(A, &doc, v, where);
-            continue;
-        }
-        if (!text) {
-            rc = -1;
-            break;
-        }
-        if (strcmp(key, "structure") == 0) {
-            rc = (A->structure = keep(A, text)) ? 0 : -1;
+        if (strcmp(key, "structure") == 0 || strcmp(key, "output") == 0) {
+            if (v->type != YAML_SCALAR_NODE) {
+                rc = cli_error(CLI_USAGE, CMD, "%s: expected a file name", where);
+                break;
+            }
+            const char *kept = keep(A, scalar(v));
+            if (!kept) {
+                rc = -1;
+                break;
+            }
+            if (key[0] == 's')
+                A->structure = kept;
+            else
+                A->output = kept;
             continue;
         }
         const cli_opt *o = option_for_key(key);
@@ -696,6 +1100,23 @@ static int apply_config(image_args *A, const char *path) {
             rc = cli_error(CLI_USAGE, CMD,
                            "--config %s:%zu: unknown key '%s' (see 'cz image --help')", path, line,
                            key);
+            break;
+        }
+        if (repeatable(o->id)) {
+            rc = apply_repeatable(A, o->id, &doc, v, where);
+            continue;
+        }
+        const char *text = NULL;
+        if (v->type == YAML_SCALAR_NODE)
+            text = scalar(v);
+        else if (v->type == YAML_SEQUENCE_NODE)
+            text = join_sequence(A, &doc, v, where);
+        else {
+            rc = cli_error(CLI_USAGE, CMD, "%s: expected a value or a list", where);
+            break;
+        }
+        if (!text) {
+            rc = -1;
             break;
         }
         if (!o->takes_value) {
@@ -960,18 +1381,255 @@ static int check_cell(const cz_atoms *atoms, const char *path) {
     return CLI_OK;
 }
 
+/* Options that only make sense together, checked once everything is parsed (command line and
+ * config). Returns CLI_OK or the exit code after printing the error. */
+static int check_combinations(const image_args *A) {
+    if (A->nconfig > 0 && !A->u_rms_given)
+        return cli_error(CLI_USAGE, CMD,
+                         "--phonons %ld needs --u-rms (the rms displacement, e.g. 0.1 or "
+                         "Au=0.085,C=0.1)",
+                         A->nconfig);
+    if (A->nconfig == 0 && (A->u_rms_given || A->fix_z_given || A->keep_waves))
+        return cli_error(CLI_USAGE, CMD, "%s needs --phonons N",
+                         A->u_rms_given   ? "--u-rms"
+                         : A->fix_z_given ? "--phonon-fix-z"
+                                          : "--keep-waves");
+    if (A->focal_sum && A->ctf.focal_spread > 0)
+        return cli_error(CLI_USAGE, CMD,
+                         "--focal-spread (envelope) and --focal-spread-sum (explicit sum) both "
+                         "model the focal spread; give one");
+    if (A->convergence_sum && A->ctf.convergence_mrad > 0)
+        return cli_error(CLI_USAGE, CMD,
+                         "--convergence-mrad (envelope) and --convergence-sum (explicit sum) both "
+                         "model the beam convergence; give one");
+    int dose = A->det.dose_e_per_a2 > 0;
+    if (!dose && A->det.read_noise > 0)
+        return cli_error(CLI_USAGE, CMD, "--read-noise needs --dose (noise is in counts)");
+    if (!dose && (A->det.flags & CZ_SIM_DET_INTEGER))
+        return cli_error(CLI_USAGE, CMD, "--counts needs --dose");
+    if (!dose && A->write_noiseless)
+        return cli_error(CLI_USAGE, CMD,
+                         "--write-noiseless needs --dose (without a dose there is no noise)");
+    if (A->radius_given && !A->masks)
+        return cli_error(CLI_USAGE, CMD, "--mask-radius needs --masks");
+    if ((A->threshold_given || A->class_given) && !A->phase_mask)
+        return cli_error(CLI_USAGE, CMD, "%s needs --phase-mask",
+                         A->threshold_given ? "--phase-threshold" : "--phase-class");
+    if (A->tol_given && !A->columns)
+        return cli_error(CLI_USAGE, CMD, "--column-tol needs --columns");
+    return CLI_OK;
+}
+
+/* ---- columns on the camera ------------------------------------------------------------------
+ *
+ * Interim, until libczsim offers it (a cz_sim_detector_locate beside cz_sim_detector_labels;
+ * issue 4): the camera position r shows the specimen at s = c + f·A·(r − c) + t,
+ * f = 1 + k1·|r − c|²/R² (cz_sim_detector_create), so a column at s appears where that map
+ * reaches s or one of its periodic images. cz.sim.Detector.locate does the same in numpy. */
+
+typedef struct camera_map {
+    double lx, ly, cx, cy, r0; /* field, its centre, R */
+    double a[2][2], t[2], k1;
+    double dx, dy; /* camera pixel */
+    size_t nx, ny; /* camera grid */
+    int identity;
+} camera_map;
+
+static void camera_forward(const camera_map *m, double rx, double ry, double *sx, double *sy) {
+    double f = 1.0 + m->k1 * (rx * rx + ry * ry) / (m->r0 * m->r0);
+    *sx = m->cx + f * (m->a[0][0] * rx + m->a[0][1] * ry) + m->t[0];
+    *sy = m->cy + f * (m->a[1][0] * rx + m->a[1][1] * ry) + m->t[1];
+}
+
+/* Newton's method for r' with f(r')·A·r' = (qx, qy), from r' = A⁻¹q. Returns 1 on convergence. */
+static int camera_solve(const camera_map *m, double qx, double qy, double *rx, double *ry) {
+    const double(*a)[2] = m->a;
+    double det = a[0][0] * a[1][1] - a[0][1] * a[1][0];
+    double x = (a[1][1] * qx - a[0][1] * qy) / det, y = (a[0][0] * qy - a[1][0] * qx) / det;
+    double g = 2.0 * m->k1 / (m->r0 * m->r0);
+    for (int it = 0; it < 60; ++it) {
+        double f = 1.0 + 0.5 * g * (x * x + y * y);
+        double ax = a[0][0] * x + a[0][1] * y, ay = a[1][0] * x + a[1][1] * y;
+        double gx = f * ax - qx, gy = f * ay - qy;
+        /* J = f·A + (A·r') ⊗ ∇f, ∇f = 2·k1·r'/R² */
+        double j00 = f * a[0][0] + ax * g * x, j01 = f * a[0][1] + ax * g * y;
+        double j10 = f * a[1][0] + ay * g * x, j11 = f * a[1][1] + ay * g * y;
+        double dj = j00 * j11 - j01 * j10;
+        if (dj == 0 || !isfinite(dj)) return 0;
+        double sx = (j11 * gx - j01 * gy) / dj, sy = (j00 * gy - j10 * gx) / dj;
+        x -= sx;
+        y -= sy;
+        if (fabs(sx) <= 1e-12 * (1.0 + fabs(x)) && fabs(sy) <= 1e-12 * (1.0 + fabs(y))) break;
+    }
+    double f = 1.0 + 0.5 * g * (x * x + y * y);
+    double ex = f * (a[0][0] * x + a[0][1] * y) - qx, ey = f * (a[1][0] * x + a[1][1] * y) - qy;
+    *rx = x;
+    *ry = y;
+    return fabs(ex) <= 1e-9 * (1.0 + fabs(qx) + m->lx) &&
+           fabs(ey) <= 1e-9 * (1.0 + fabs(qy) + m->ly);
+}
+
+/* A column on the camera and its specimen position. */
+typedef struct camera_column {
+    cz_sim_column c; /* x, y in camera pixels */
+    double x_a, y_a; /* specimen position, Å */
+} camera_column;
+
+static int cmp_camera_column(const void *pa, const void *pb) {
+    const camera_column *a = pa, *b = pb;
+    if (a->c.y != b->c.y) return a->c.y < b->c.y ? -1 : 1;
+    if (a->c.x != b->c.x) return a->c.x < b->c.x ? -1 : 1;
+    return 0;
+}
+
+/* Columns (pixel coordinates of the simulation grid, dx × dy) on the camera: every appearance
+ * in the camera field, x and y in camera pixels in [−½, n − ½), sorted by y then x. Returns a
+ * malloc'd array (at least one element) and its length in *n, or NULL when out of memory. */
+static camera_column *camera_columns(const cz_sim_detector_opts *d, const cz_sim_detector_grid *g,
+                                     double dx, double dy, const cz_sim_column *cols, size_t ncol,
+                                     size_t *n) {
+    camera_map m;
+    m.lx = dx * (double)g->in_nx;
+    m.ly = dy * (double)g->in_ny;
+    m.cx = 0.5 * m.lx;
+    m.cy = 0.5 * m.ly;
+    m.r0 = 0.5 * fmin(m.lx, m.ly);
+    memcpy(m.a, d->affine, sizeof m.a);
+    m.t[0] = d->shift[0];
+    m.t[1] = d->shift[1];
+    m.k1 = d->radial_k1;
+    m.dx = g->dx;
+    m.dy = g->dy;
+    m.nx = g->nx;
+    m.ny = g->ny;
+    m.identity = m.a[0][0] == 1 && m.a[0][1] == 0 && m.a[1][0] == 0 && m.a[1][1] == 1 &&
+                 m.t[0] == 0 && m.t[1] == 0 && m.k1 == 0;
+    /* Periodic images that can reach the field: the range of s over the camera field. */
+    long mx0 = 0, mx1 = 0, my0 = 0, my1 = 0;
+    if (!m.identity) {
+        double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
+        for (int j = 0; j <= 32; ++j)
+            for (int i = 0; i <= 32; ++i) {
+                double sx, sy;
+                camera_forward(&m, m.lx * i / 32.0 - m.cx, m.ly * j / 32.0 - m.cy, &sx, &sy);
+                lo[0] = fmin(lo[0], sx), hi[0] = fmax(hi[0], sx);
+                lo[1] = fmin(lo[1], sy), hi[1] = fmax(hi[1], sy);
+            }
+        mx0 = (long)floor(lo[0] / m.lx) - 1, mx1 = (long)ceil(hi[0] / m.lx) + 1;
+        my0 = (long)floor(lo[1] / m.ly) - 1, my1 = (long)ceil(hi[1] / m.ly) + 1;
+    }
+    size_t per = (size_t)((mx1 - mx0 + 1) * (my1 - my0 + 1));
+    camera_column *out = malloc((ncol * per + 1) * sizeof *out);
+    if (!out) return NULL;
+    size_t k = 0;
+    double hx = 0.5 * m.dx, hy = 0.5 * m.dy;
+    for (size_t c = 0; c < ncol; ++c) {
+        double x = cols[c].x * dx, y = cols[c].y * dy;
+        /* Into [−½, n − ½) camera pixels (the identity keeps exactly this image). */
+        double bx = x - floor((x + hx) / m.lx) * m.lx, by = y - floor((y + hy) / m.ly) * m.ly;
+        for (long my = my0; my <= my1; ++my)
+            for (long mx = mx0; mx <= mx1; ++mx) {
+                double tx = bx + (double)mx * m.lx, ty = by + (double)my * m.ly, rx, ry;
+                if (m.identity) {
+                    rx = tx - m.cx;
+                    ry = ty - m.cy;
+                } else if (!camera_solve(&m, tx - m.cx - m.t[0], ty - m.cy - m.t[1], &rx, &ry)) {
+                    continue;
+                }
+                double px = (m.cx + rx) / m.dx, py = (m.cy + ry) / m.dy;
+                if (!(px >= -0.5 && px < (double)m.nx - 0.5 && py >= -0.5 &&
+                      py < (double)m.ny - 0.5))
+                    continue;
+                out[k].c = cols[c];
+                out[k].c.x = px;
+                out[k].c.y = py;
+                out[k].x_a = x;
+                out[k].y_a = y;
+                ++k;
+            }
+    }
+    qsort(out, k, sizeof *out, cmp_camera_column);
+    *n = k;
+    return out;
+}
+
 /* ---- the run --------------------------------------------------------------------------------- */
+
+/* Everything a run allocates, freed in one place. */
+typedef struct run_state {
+    cz_atoms *atoms;
+    cz_sim_plan *plan;
+    cz_sim_detector *cam, *cam_clean;
+    float *waves;               /* [nkeep][wave_len] */
+    float *phase_wave;          /* [wave_len] exit wave of one class alone */
+    double (*moved)[3];         /* [n][3] displaced positions */
+    double *sim_images, *tmp;   /* [nimg][image_len], [image_len] */
+    double *images, *noiseless; /* [nimg][out_len] (camera) */
+    double *potential, *slice_v;
+    cz_sim_ctf *ctfs;
+    cz_sim_coherence *cohs;
+    uint8_t *masks_sim, *masks, *phase_sim, *phase;
+    int *ids_sim, *ids, *cls_sim, *cls;
+    double (*sub_xyz)[3];
+    int *sub_z;
+    cz_sim_column *cols_sim, *cols;
+    double (*cols_a)[2];
+    char *program;
+} run_state;
+
+static void run_free(run_state *R) {
+    free(R->program);
+    free(R->cols_a);
+    free(R->cols);
+    free(R->cols_sim);
+    free(R->sub_z);
+    free(R->sub_xyz);
+    if (R->cls != R->cls_sim) free(R->cls);
+    free(R->cls_sim);
+    if (R->ids != R->ids_sim) free(R->ids);
+    free(R->ids_sim);
+    if (R->phase != R->phase_sim) free(R->phase);
+    free(R->phase_sim);
+    if (R->masks != R->masks_sim) free(R->masks);
+    free(R->masks_sim);
+    free(R->cohs);
+    free(R->ctfs);
+    free(R->slice_v);
+    free(R->potential);
+    free(R->noiseless);
+    if (R->images != R->sim_images) free(R->images);
+    free(R->tmp);
+    free(R->sim_images);
+    free(R->moved);
+    free(R->phase_wave);
+    free(R->waves);
+    cz_sim_detector_destroy(R->cam_clean);
+    cz_sim_detector_destroy(R->cam);
+    cz_sim_plan_destroy(R->plan);
+    cz_atoms_destroy(R->atoms);
+}
+
+/* Labels of the simulation grid carried to the camera (or kept as they are without one). */
+static int to_camera(const run_state *R, size_t elem, size_t nchan, void *sim, size_t sim_len,
+                     void **out, size_t out_len) {
+    if (!R->cam) {
+        *out = sim;
+        return CLI_OK;
+    }
+    *out = malloc(nchan * out_len * elem);
+    if (!*out) return cli_error(CLI_FAIL, CMD, "out of memory for the labels");
+    cz_status st = cz_sim_detector_labels(R->cam, elem, nchan, sim, nchan * sim_len * elem, *out,
+                                          nchan * out_len * elem);
+    return st == CZ_OK ? CLI_OK : sim_error(st, "camera labels");
+}
 
 int cli_image_main(int argc, char **argv) {
     image_args A;
-    cz_atoms *atoms = NULL;
-    cz_sim_plan *plan = NULL;
-    float *wave = NULL;
-    double *images = NULL, *potential = NULL, *slice_v = NULL;
-    cz_sim_ctf *ctfs = NULL;
-    char *program = NULL;
+    run_state R;
+    memset(&R, 0, sizeof R);
     cz_status st;
     int rc;
+    progress pg = {0, 0, {0, 0}};
     if (args_init(&A) != 0) {
         args_free(&A);
         return CLI_FAIL;
@@ -981,6 +1639,7 @@ int cli_image_main(int argc, char **argv) {
         rc = rc > 0 ? CLI_OK : A.fail_code;
         goto done;
     }
+    if ((rc = check_combinations(&A)) != CLI_OK) goto done;
     if ((rc = check_outputs(&A)) != CLI_OK) goto done;
 
     cz_format format = CZ_FORMAT_AUTO;
@@ -988,11 +1647,12 @@ int cli_image_main(int argc, char **argv) {
         rc = cli_cz_error(st, CMD, "--format %s", A.format_name);
         goto done;
     }
-    st = cz_atoms_read(A.structure, format, &atoms);
+    st = cz_atoms_read(A.structure, format, &R.atoms);
     if (st != CZ_OK) {
         rc = cli_cz_error(st, CMD, "%s", A.structure);
         goto done;
     }
+    const cz_atoms *atoms = R.atoms;
     if ((rc = check_cell(atoms, A.structure)) != CLI_OK) goto done;
 
     /* Scherzer entries of the defocus list, now that Cs and the energy are final. */
@@ -1005,13 +1665,15 @@ int cli_image_main(int argc, char **argv) {
         }
     }
 
-    st = cz_sim_plan_create(&A.opts, CZ_CROWS(atoms->cell), &plan);
+    st = cz_sim_plan_create(&A.opts, CZ_CROWS(atoms->cell), &R.plan);
     if (st != CZ_OK) {
         char what[1100];
         snprintf(what, sizeof what, "cannot simulate %s", A.structure);
         rc = sim_error(st, what);
         goto done;
     }
+    cz_sim_plan *plan = R.plan;
+    /* The undisplaced atoms first, also with phonons: errors then name the structure's atoms. */
     st = cz_sim_set_atoms(plan, atoms->n, CZ_CROWS(atoms->xyz), atoms->z);
     if (st != CZ_OK) {
         rc = sim_error(st, A.structure);
@@ -1022,81 +1684,348 @@ int cli_image_main(int argc, char **argv) {
         rc = sim_error(st, "plan");
         goto done;
     }
-    size_t nimg = A.ndefocus;
-    wave = malloc(info.wave_len * sizeof *wave);
-    images = malloc(nimg * info.image_len * sizeof *images);
-    ctfs = malloc(nimg * sizeof *ctfs);
-    if (!wave || !images || !ctfs) {
+
+    /* The camera, before the (long) simulation, so that bad camera options fail at once. */
+    cz_sim_detector_grid grid = {info.nx, info.ny, info.nx,        info.ny,
+                                 info.dx, info.dy, info.image_len, info.image_len};
+    if (A.camera) {
+        A.det.seed = A.seed;
+        A.det.nthreads = A.opts.nthreads;
+        st = cz_sim_detector_create(&A.det, info.nx, info.ny, info.dx, info.dy, &R.cam);
+        if (st == CZ_OK && A.write_noiseless) {
+            cz_sim_detector_opts clean = A.det;
+            clean.flags = (clean.flags & ~CZ_SIM_DET_INTEGER) | CZ_SIM_DET_NOISELESS;
+            clean.read_noise = 0;
+            st = cz_sim_detector_create(&clean, info.nx, info.ny, info.dx, info.dy, &R.cam_clean);
+        }
+        if (st != CZ_OK) {
+            rc = sim_error(st, "camera");
+            goto done;
+        }
+        cz_sim_detector_geometry(R.cam, &grid);
+    }
+    size_t out_len = grid.out_len;
+
+    size_t nimg = A.ndefocus, nconf = A.nconfig > 0 ? (size_t)A.nconfig : 1;
+    size_t nkeep = A.keep_waves ? nconf : 1;
+    int use_coh = A.focal_sum || A.convergence_sum;
+    if (nkeep > ((size_t)-1) / sizeof(float) / info.wave_len) {
+        rc = cli_error(CLI_FAIL, CMD, "%zu exit waves of %zu x %zu pixels do not fit in memory",
+                       nkeep, info.nx, info.ny);
+        goto done;
+    }
+    R.waves = malloc(nkeep * info.wave_len * sizeof *R.waves);
+    R.sim_images = calloc(nimg * info.image_len, sizeof *R.sim_images);
+    R.tmp = malloc(info.image_len * sizeof *R.tmp);
+    R.ctfs = malloc(nimg * sizeof *R.ctfs);
+    R.cohs = malloc(nimg * sizeof *R.cohs);
+    R.moved = A.nconfig > 0 ? malloc(atoms->n * sizeof *R.moved) : NULL;
+    if (!R.waves || !R.sim_images || !R.tmp || !R.ctfs || !R.cohs || (A.nconfig > 0 && !R.moved)) {
         rc = cli_error(CLI_FAIL, CMD, "out of memory for %zu images of %zu x %zu pixels", nimg,
                        info.nx, info.ny);
         goto done;
     }
-
-    /* One cz_sim_run, exactly as cz.sim does it, so the CLI and Python give the same bits
-     * (propagating slice ranges in steps rounds differently in the fused FFT passes). A terminal
-     * gets a status line for it, then progress per image. */
-    progress pg;
-    progress_start(&pg);
-    progress_phase(&pg, "multislice through %zu slices of %zu x %zu pixels", info.nslices, info.nx,
-                   info.ny);
-    st = cz_sim_run(plan, wave, info.wave_len);
-    if (st != CZ_OK) {
-        progress_end(&pg);
-        rc = sim_error(st, "multislice");
-        goto done;
-    }
     for (size_t k = 0; k < nimg; ++k) {
-        ctfs[k] = A.ctf;
-        ctfs[k].c[1][0] = 0.0 - A.defocus[k]; /* defocus = −C10 (0.0 − x: no −0) */
-        st = cz_sim_image(plan, &ctfs[k], wave, info.wave_len, images + k * info.image_len,
-                          info.image_len);
+        R.ctfs[k] = A.ctf;
+        R.ctfs[k].c[1][0] = 0.0 - A.defocus[k]; /* defocus = −C10 (0.0 − x: no −0) */
+        R.cohs[k] = A.coh;
+    }
+
+    /* Per configuration: displace, one cz_sim_run (exactly as cz.sim does it, so the CLI and
+     * Python give the same bits), then every imaging condition from that exit wave; the images
+     * of the configurations are summed and divided by their number (the incoherent average). */
+    progress_start(&pg);
+    A.phonon.seed = A.seed;
+    for (size_t c = 0; c < nconf; ++c) {
+        float *wave = R.waves + (A.keep_waves ? c : 0) * info.wave_len;
+        if (A.nconfig > 0) {
+            st = cz_sim_phonon_displace(&A.phonon, c, atoms->n, CZ_CROWS(atoms->xyz), atoms->z,
+                                        NULL, R.moved);
+            if (st == CZ_OK) st = cz_sim_set_atoms(plan, atoms->n, CZ_CROWS(R.moved), atoms->z);
+            if (st != CZ_OK) {
+                progress_end(&pg);
+                char what[160];
+                snprintf(what, sizeof what,
+                         "frozen-phonon configuration %zu (leave vacuum along z or use "
+                         "--phonon-fix-z)",
+                         c);
+                rc = sim_error(st, what);
+                goto done;
+            }
+            progress_update(&pg, "frozen-phonon configuration", c + 1, nconf);
+        } else {
+            progress_phase(&pg, "multislice through %zu slices of %zu x %zu pixels", info.nslices,
+                           info.nx, info.ny);
+        }
+        st = cz_sim_run(plan, wave, info.wave_len);
         if (st != CZ_OK) {
             progress_end(&pg);
-            rc = sim_error(st, "imaging");
+            rc = sim_error(st, "multislice");
             goto done;
         }
-        progress_update(&pg, "image", k + 1, nimg);
+        for (size_t k = 0; k < nimg; ++k) {
+            double *img = nconf == 1 ? R.sim_images + k * info.image_len : R.tmp;
+            if (use_coh)
+                st = cz_sim_image_incoherent(plan, &R.ctfs[k], &R.cohs[k], 1, wave, info.wave_len,
+                                             img, info.image_len);
+            else
+                st = cz_sim_image(plan, &R.ctfs[k], wave, info.wave_len, img, info.image_len);
+            if (st != CZ_OK) {
+                progress_end(&pg);
+                rc = sim_error(st, "imaging");
+                goto done;
+            }
+            if (nconf > 1) {
+                double *acc = R.sim_images + k * info.image_len;
+                for (size_t i = 0; i < info.image_len; ++i) acc[i] += img[i];
+            }
+            if (nconf == 1) progress_update(&pg, "image", k + 1, nimg);
+        }
     }
+    if (nconf > 1) {
+        double inv = 1.0 / (double)nconf;
+        for (size_t i = 0; i < nimg * info.image_len; ++i) R.sim_images[i] *= inv;
+    }
+    if (A.nconfig > 0) {
+        /* The potential describes the undisplaced structure. */
+        st = cz_sim_set_atoms(plan, atoms->n, CZ_CROWS(atoms->xyz), atoms->z);
+        if (st != CZ_OK) {
+            progress_end(&pg);
+            rc = sim_error(st, A.structure);
+            goto done;
+        }
+    }
+
+    /* The camera: frame k for image k. */
+    R.images = R.sim_images;
+    if (R.cam) {
+        R.images = malloc(nimg * out_len * sizeof *R.images);
+        R.noiseless = R.cam_clean ? malloc(nimg * out_len * sizeof *R.noiseless) : NULL;
+        if (!R.images || (R.cam_clean && !R.noiseless)) {
+            progress_end(&pg);
+            rc = cli_error(CLI_FAIL, CMD, "out of memory for %zu camera frames", nimg);
+            goto done;
+        }
+        for (size_t k = 0; k < nimg && st == CZ_OK; ++k) {
+            const double *in = R.sim_images + k * info.image_len;
+            st = cz_sim_detector_image(R.cam, k, in, info.image_len, R.images + k * out_len,
+                                       out_len);
+            if (st == CZ_OK && R.cam_clean)
+                st = cz_sim_detector_image(R.cam_clean, k, in, info.image_len,
+                                           R.noiseless + k * out_len, out_len);
+        }
+        if (st != CZ_OK) {
+            progress_end(&pg);
+            rc = sim_error(st, "camera");
+            goto done;
+        }
+    }
+
     if (A.write_potential) {
-        potential = calloc(info.image_len, sizeof *potential);
-        slice_v = malloc(info.image_len * sizeof *slice_v);
-        if (!potential || !slice_v) {
+        R.potential = calloc(info.image_len, sizeof *R.potential);
+        R.slice_v = malloc(info.image_len * sizeof *R.slice_v);
+        if (!R.potential || !R.slice_v) {
             progress_end(&pg);
             rc = cli_error(CLI_FAIL, CMD, "out of memory for the potential");
             goto done;
         }
         for (size_t s = 0; s < info.nslices; ++s) {
-            st = cz_sim_potential(plan, s, slice_v, info.image_len);
+            st = cz_sim_potential(plan, s, R.slice_v, info.image_len);
             if (st != CZ_OK) {
                 progress_end(&pg);
                 rc = sim_error(st, "potential");
                 goto done;
             }
-            for (size_t i = 0; i < info.image_len; ++i) potential[i] += slice_v[i];
+            for (size_t i = 0; i < info.image_len; ++i) R.potential[i] += R.slice_v[i];
             progress_update(&pg, "potential slice", s + 1, info.nslices);
+        }
+    }
+
+    /* Ground truth on the simulation grid, then on the camera's. */
+    cz_sim_label_opts lab = A.lab;
+    lab.nx = info.nx;
+    lab.ny = info.ny;
+    lab.dx = info.dx;
+    lab.dy = info.dy;
+    size_t nclass = NCLASS_MIN;
+    if (A.masks) {
+        for (size_t i = 0; i < atoms->n; ++i)
+            if (atoms->class_id[i] >= 0 && (size_t)atoms->class_id[i] >= nclass)
+                nclass = (size_t)atoms->class_id[i] + 1;
+        if (nclass > 256) {
+            progress_end(&pg);
+            rc = cli_error(CLI_USAGE, CMD, "--masks: class_id %zu in %s is above 255", nclass - 1,
+                           A.structure);
+            goto done;
+        }
+        R.masks_sim = malloc(nclass * info.image_len);
+        R.ids_sim = malloc(info.image_len * sizeof *R.ids_sim);
+        R.cls_sim = malloc(info.image_len * sizeof *R.cls_sim);
+        if (!R.masks_sim || !R.ids_sim || !R.cls_sim) {
+            progress_end(&pg);
+            rc = cli_error(CLI_FAIL, CMD, "out of memory for the masks");
+            goto done;
+        }
+        const double(*xyz)[3] = CZ_CROWS(atoms->xyz);
+        st = cz_sim_mask_classes(&lab, atoms->n, xyz, atoms->class_id, nclass, R.masks_sim,
+                                 nclass * info.image_len);
+        if (st == CZ_OK)
+            st = cz_sim_label_map(&lab, atoms->n, xyz, atoms->object_id, NULL, R.ids_sim,
+                                  info.image_len);
+        if (st == CZ_OK)
+            st = cz_sim_label_map(&lab, atoms->n, xyz, atoms->class_id, NULL, R.cls_sim,
+                                  info.image_len);
+        if (st != CZ_OK) {
+            progress_end(&pg);
+            rc = sim_error(st, "--masks");
+            goto done;
+        }
+        void *m = NULL, *ids = NULL, *cls = NULL;
+        if ((rc = to_camera(&R, 1, nclass, R.masks_sim, info.image_len, &m, out_len)) != CLI_OK)
+            goto done;
+        R.masks = m;
+        if ((rc = to_camera(&R, sizeof(int), 1, R.ids_sim, info.image_len, &ids, out_len)) !=
+            CLI_OK)
+            goto done;
+        R.ids = ids;
+        if ((rc = to_camera(&R, sizeof(int), 1, R.cls_sim, info.image_len, &cls, out_len)) !=
+            CLI_OK)
+            goto done;
+        R.cls = cls;
+    }
+    size_t nsub = 0;
+    if (A.phase_mask) {
+        for (size_t i = 0; i < atoms->n; ++i) nsub += atoms->class_id[i] == A.phase_class;
+        if (nsub == 0) {
+            progress_end(&pg);
+            rc = cli_error(CLI_USAGE, CMD,
+                           "--phase-mask: no atom of %s has class_id %ld (the extxyz class_id "
+                           "column; see --phase-class)",
+                           A.structure, A.phase_class);
+            goto done;
+        }
+        R.sub_xyz = malloc(nsub * sizeof *R.sub_xyz);
+        R.sub_z = malloc(nsub * sizeof *R.sub_z);
+        R.phase_sim = malloc(info.image_len);
+        R.phase_wave = malloc(info.wave_len * sizeof *R.phase_wave);
+        if (!R.sub_xyz || !R.sub_z || !R.phase_sim || !R.phase_wave) {
+            progress_end(&pg);
+            rc = cli_error(CLI_FAIL, CMD, "out of memory for the phase mask");
+            goto done;
+        }
+        for (size_t i = 0, j = 0; i < atoms->n; ++i) {
+            if (atoms->class_id[i] != A.phase_class) continue;
+            memcpy(R.sub_xyz[j], atoms->xyz[i], sizeof R.sub_xyz[j]);
+            R.sub_z[j++] = atoms->z[i];
+        }
+        progress_phase(&pg, "multislice of the %zu atoms of class %ld", nsub, A.phase_class);
+        st = cz_sim_set_atoms(plan, nsub, CZ_CROWS(R.sub_xyz), R.sub_z);
+        if (st == CZ_OK) st = cz_sim_run(plan, R.phase_wave, info.wave_len);
+        if (st == CZ_OK)
+            st = cz_sim_mask_phase(info.nx, info.ny, R.phase_wave, info.wave_len, A.phase_threshold,
+                                   R.phase_sim, info.image_len);
+        if (st != CZ_OK) {
+            progress_end(&pg);
+            rc = sim_error(st, "--phase-mask");
+            goto done;
+        }
+        void *m = NULL;
+        if ((rc = to_camera(&R, 1, 1, R.phase_sim, info.image_len, &m, out_len)) != CLI_OK)
+            goto done;
+        R.phase = m;
+    }
+    size_t ncol = 0;
+    if (A.columns) {
+        st = cz_sim_columns(&lab, atoms->n, CZ_CROWS(atoms->xyz), atoms->z, atoms->object_id, NULL,
+                            0, &ncol);
+        if (st == CZ_OK) {
+            R.cols_sim = malloc((ncol ? ncol : 1) * sizeof *R.cols_sim);
+            if (!R.cols_sim) {
+                progress_end(&pg);
+                rc = cli_error(CLI_FAIL, CMD, "out of memory for %zu columns", ncol);
+                goto done;
+            }
+            st = cz_sim_columns(&lab, atoms->n, CZ_CROWS(atoms->xyz), atoms->z, atoms->object_id,
+                                R.cols_sim, ncol, &ncol);
+        }
+        if (st != CZ_OK) {
+            progress_end(&pg);
+            rc = sim_error(st, "--columns");
+            goto done;
+        }
+        if (R.cam) {
+            size_t n = 0;
+            camera_column *cc =
+                camera_columns(&A.det, &grid, info.dx, info.dy, R.cols_sim, ncol, &n);
+            R.cols = cc ? malloc((n ? n : 1) * sizeof *R.cols) : NULL;
+            R.cols_a = cc ? malloc((n ? n : 1) * sizeof *R.cols_a) : NULL;
+            if (!R.cols || !R.cols_a) {
+                free(cc);
+                progress_end(&pg);
+                rc = cli_error(CLI_FAIL, CMD, "out of memory for %zu columns", ncol);
+                goto done;
+            }
+            for (size_t k = 0; k < n; ++k) {
+                R.cols[k] = cc[k].c;
+                R.cols_a[k][0] = cc[k].x_a;
+                R.cols_a[k][1] = cc[k].y_a;
+            }
+            free(cc);
+            ncol = n;
         }
     }
 
 #ifdef CZ_HAVE_HDF5
     if (A.output) {
         progress_phase(&pg, "writing %s", A.output);
-        program = command_line(argc, argv);
+        R.program = command_line(argc, argv);
         cz_sim_h5_record rec;
         cz_sim_h5_record_default(&rec);
         rec.opts = &A.opts;
         rec.info = &info;
         memcpy(rec.cell, atoms->cell, sizeof rec.cell);
-        rec.wave = A.no_wave ? NULL : wave;
+        rec.wave = A.no_wave || A.nconfig > 0 ? NULL : R.waves;
         rec.nimages = nimg;
-        rec.ctf = ctfs;
-        rec.images = images;
-        rec.potential = potential;
+        rec.ctf = R.ctfs;
+        rec.coh = use_coh ? R.cohs : NULL;
+        rec.images = R.images;
+        rec.potential = R.potential;
         rec.natoms = atoms->n;
         rec.xyz = CZ_CROWS(atoms->xyz);
         rec.z = atoms->z;
         rec.seed = A.seed;
-        rec.program = program;
+        rec.program = R.program;
         rec.source = A.structure;
+        if (A.nconfig > 0) {
+            rec.nconfig = nconf;
+            rec.phonon = &A.phonon;
+            rec.waves = A.keep_waves ? R.waves : NULL;
+        }
+        if (R.cam) {
+            rec.detector = &A.det;
+            rec.camera = &grid;
+            rec.noiseless = R.noiseless;
+        }
+        rec.label_radius = lab.radius;
+        if (A.masks) {
+            rec.nclass = nclass;
+            rec.masks = R.masks;
+            rec.class_names = CLASS_NAMES;
+            rec.object_map = R.ids;
+            rec.class_map = R.cls;
+        }
+        if (A.phase_mask) {
+            rec.phase_mask = R.phase;
+            rec.phase_threshold_rad = A.phase_threshold;
+            rec.phase_class = (int)A.phase_class;
+            rec.phase_natoms = nsub;
+        }
+        if (A.columns) {
+            rec.columns = R.cam ? R.cols : R.cols_sim;
+            rec.columns_a = R.cam ? (const double(*)[2])R.cols_a : NULL;
+            rec.ncolumns = ncol;
+            rec.column_tol = lab.column_tol;
+        }
         st = cz_sim_h5_write(A.output, &rec);
         progress_end(&pg);
         if (st != CZ_OK) {
@@ -1107,7 +2036,8 @@ int cli_image_main(int argc, char **argv) {
     }
 #endif
     progress_end(&pg);
-    if (A.preview && (rc = write_preview(A.preview, images, info.nx, info.ny)) != CLI_OK) goto done;
+    if (A.preview && (rc = write_preview(A.preview, R.images, grid.nx, grid.ny)) != CLI_OK)
+        goto done;
 
     printf("%zu atoms; grid %zu x %zu (%.4f x %.4f Å), %zu slices of %g Å, %g kV; %zu image%s",
            atoms->n, info.nx, info.ny, info.dx, info.dy, info.nslices, A.opts.slice_thickness,
@@ -1115,18 +2045,15 @@ int cli_image_main(int argc, char **argv) {
     if (nimg == 1) printf(" at defocus %.2f Å", A.defocus[0]);
     if (A.output) printf("; wrote %s", A.output);
     if (A.preview) printf("; preview %s", A.preview);
+    if (A.nconfig > 0) printf("; %zu phonon configurations", nconf);
+    if (R.cam) printf("; camera %zu x %zu (%.4f x %.4f Å)", grid.nx, grid.ny, grid.dx, grid.dy);
+    if (A.columns) printf("; %zu columns", ncol);
     printf("\n");
     rc = CLI_OK;
 
 done:
-    free(program);
-    free(slice_v);
-    free(potential);
-    free(ctfs);
-    free(images);
-    free(wave);
-    cz_sim_plan_destroy(plan);
-    cz_atoms_destroy(atoms);
+    progress_end(&pg);
+    run_free(&R);
     args_free(&A);
     return rc;
 }

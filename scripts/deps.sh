@@ -13,7 +13,9 @@ PACKAGES=(
   python3-venv python3-pip
   # LAMMPS: lmp reads our data files in the tests; liblammps-dev and mpirun run cz relax;
   # lammps-data holds the potential files (Au_u3.eam, SiC.tersoff, CH.airebo)
-  lammps liblammps-dev lammps-data openmpi-bin
+  lammps liblammps-dev lammps-data openmpi-bin python3-lammps
+  # apt-get source (dpkg-source) fetches LAMMPS's C++ headers for the styles (lammps-headers.sh)
+  dpkg-dev
   # the multislice simulator (single-precision FFTW) and its HDF5 output; h5py in the tests
   libfftw3-dev libhdf5-dev python3-h5py
 )

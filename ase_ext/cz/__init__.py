@@ -42,6 +42,9 @@ from .placement import Placement, place, remove_clashes
 # cz.relax(atoms, ...) runs the `cz relax` program (LAMMPS stays out of this process); the
 # program is looked up at call time, so the import works without LAMMPS.
 from .relax import relax
+# cz.lammps.register(lmp) gives a `lammps` module instance the command cz_build and the fix
+# cz/image (ctypes on czplugin.so, loaded only when called).
+from . import lammps
 from .scene import Scene, count, fill
 from .spec import Spec
 from .substrate import Slab
@@ -141,6 +144,7 @@ __all__ = [
     "element_mass",
     "element_symbol",
     "fill",
+    "lammps",
     "miller_family",
     "place",
     "read",
