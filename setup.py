@@ -57,15 +57,18 @@ extension = Extension(
 
 # cz._czsim: the simulator, from ase_ext/_czsim.c and libczsim's sources (sim/src/*.c). It never
 # links libczcore. The HDF5 writer (h5out.c) is left out: Python users write HDF5 with h5py.
-# Needs libfftw3-dev (fftw3f).
+# Needs libfftw3-dev (fftw3f, and fftw3 for the double-precision option). The floating-point
+# flags match sim/CMakeLists.txt so that Python and the cz program compute the same bits.
 SIM_SOURCES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "sim" / "src").glob("*.c")
                      if p.name != "h5out.c")
 sim_extension = Extension(
     "cz._czsim",
     sources=["ase_ext/_czsim.c", *SIM_SOURCES],
     include_dirs=["sim/include", "sim/src", "cz_core/include", numpy.get_include()],
-    libraries=["fftw3f", "m"],
-    extra_compile_args=["-std=c11", "-O3", "-fopenmp", "-pthread", *WARNINGS],
+    define_macros=[("CZ_SIM_HAVE_FFTW_DOUBLE", "1")],
+    libraries=["fftw3f", "fftw3", "m"],
+    extra_compile_args=["-std=c11", "-O3", "-ffp-contract=off", "-fno-math-errno", "-fopenmp",
+                        "-pthread", *WARNINGS],
     extra_link_args=["-fopenmp", "-pthread"],
 )
 

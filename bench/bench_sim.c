@@ -2,14 +2,17 @@
  * shared abTEM reference (../shared/reference). Both skip cleanly when the data are absent.
  *
  *   cz_bench_sim bench    [REFDIR] [--sizes 512,1024,2048] [--threads N] [--estimate]
- *                         [--cpu-time] [--finite]
+ *                         [--cpu-time] [--finite] [--method fourier|realspace] [--double]
  *   cz_bench_sim validate [REFDIR]
+ *   cz_bench_sim converge [REFDIR]
  *
  * REFDIR defaults to $CZ_REFERENCE_DIR or <source>/../shared/reference. Output: JSON on stdout.
  * bench: time per slice divided by the time of one complex64 2-D FFTW transform of the same size
  * (fftwf_plan_dft_2d, FFTW_MEASURE, one thread), both measured in this run.
  * validate: relative RMS differences sqrt(Σ|a − b|² / Σ|b|²) against abTEM's arrays (transposed:
- * the reference has axis 0 = x, cz has x fastest). Exit status 1 if a bound is missed. */
+ * the reference has axis 0 = x, cz has x fastest). Exit status 1 if a bound is missed.
+ * converge: each potential scheme's exit wave against the same run on a 4× finer grid with the
+ * same band limit (the converged multislice), relative RMS inside the band. */
 #define _POSIX_C_SOURCE 200809L
 #include <fftw3.h>
 #include <math.h>
@@ -165,6 +168,7 @@ static int validate(const char *dir) {
     const char *pname[2] = {"kirkland", "lobato"};
     const char *ename[2] = {"Au", "C"};
     int zs[2] = {79, 6};
+    const char *scheme[3] = {"fourier_bspline", "abtem", "realspace"};
     printf("  \"single_atom\": [\n");
     for (int pi = 0; pi < 2; pi++)
         for (int ei = 0; ei < 2; ei++) {
@@ -175,13 +179,16 @@ static int validate(const char *dir) {
                 fprintf(stderr, "cannot read %s\n", path);
                 return 2;
             }
-            for (int sp = 0; sp < 2; sp++) {
+            /* Schemes: 0 particle mesh with the B-spline, 1 abTEM's, 2 real space. */
+            for (int sp = 0; sp < 3; sp++) {
                 cz_sim_opts o;
                 cz_sim_opts_default(&o);
                 o.nx = o.ny = 400;
                 o.slice_thickness = 4.0;
                 o.param = pi ? CZ_SIM_LOBATO : CZ_SIM_KIRKLAND;
-                o.spread = sp ? CZ_SIM_SPREAD_ABTEM : CZ_SIM_SPREAD_BSPLINE;
+                o.spread = sp == 1 ? CZ_SIM_SPREAD_ABTEM : CZ_SIM_SPREAD_BSPLINE;
+                o.potential_method =
+                    sp == 2 ? CZ_SIM_POTENTIAL_REALSPACE : CZ_SIM_POTENTIAL_FOURIER;
                 o.flags = CZ_SIM_FFTW_ESTIMATE;
                 double cell[3][3] = {{20, 0, 0}, {0, 20, 0}, {0, 0, 4}};
                 cz_sim_plan *p;
@@ -193,10 +200,11 @@ static int validate(const char *dir) {
                 double sum = 0, rsum = 0;
                 for (size_t k = 0; k < 400 * 400; k++) sum += v[k], rsum += npy_get(&ref, k);
                 double rms = rel_rms_real(v, &ref, 400, 400, 1);
-                printf("    {\"element\": \"%s\", \"param\": \"%s\", \"spread\": \"%s\", "
-                       "\"integral\": %.6f, \"ref_integral\": %.6f, \"rel_rms\": %.3e}%s\n",
-                       ename[ei], pname[pi], sp ? "abtem" : "bspline", sum * 0.0025,
-                       rsum * 0.0025, rms, (pi == 1 && ei == 1 && sp == 1) ? "" : ",");
+                printf(
+                    "    {\"element\": \"%s\", \"param\": \"%s\", \"scheme\": \"%s\", "
+                    "\"integral\": %.6f, \"ref_integral\": %.6f, \"rel_rms\": %.3e}%s\n",
+                    ename[ei], pname[pi], scheme[sp], sum * 0.0025, rsum * 0.0025, rms,
+                    (pi == 1 && ei == 1 && sp == 2) ? "" : ",");
                 if (sp == 1 && rms > 1e-4) fail = 1;
                 free(v);
                 cz_sim_plan_destroy(p);
@@ -226,15 +234,19 @@ static int validate(const char *dir) {
         z[a] = 79;
     }
     printf("  \"hrtem\": [\n");
-    /* Rows: abTEM's choices (bound 1e-3), cz's defaults, and cz's defaults with finite
-     * projection (bounds 5e-2: documented different choices). */
-    for (int row = 0; row < 3; row++) {
+    /* Rows: abTEM's choices (bound 1e-3); the B-spline particle mesh and the real-space
+     * potential, each with infinite and finite projection (bounds 5e-2: documented different
+     * choices). */
+    const char *rowname[5] = {"abtem", "fourier_bspline", "fourier_bspline", "realspace",
+                              "realspace"};
+    for (int row = 0; row < 5; row++) {
         int sp = row == 0;
         cz_sim_opts o;
         cz_sim_opts_default(&o);
         o.nx = o.ny = 800;
         o.spread = sp ? CZ_SIM_SPREAD_ABTEM : CZ_SIM_SPREAD_BSPLINE;
-        if (row == 2) o.projection = CZ_SIM_FINITE;
+        o.potential_method = row >= 3 ? CZ_SIM_POTENTIAL_REALSPACE : CZ_SIM_POTENTIAL_FOURIER;
+        if (row == 2 || row == 4) o.projection = CZ_SIM_FINITE;
         double cell[3][3] = {{40, 0, 0}, {0, 40, 0}, {0, 0, 40}};
         cz_sim_plan *p;
         check(cz_sim_plan_create(&o, CZ_CROWS(cell), &p), "plan");
@@ -266,11 +278,12 @@ static int validate(const char *dir) {
         ctf.aperture_mrad = 15.0;
         check(cz_sim_image(p, &ctf, w, info.wave_len, img, info.image_len), "image");
         double e_im2 = rel_rms_real(img, &im2, 800, 800, 0);
-        printf("    {\"spread\": \"%s\", \"projection\": \"%s\", \"potential_rel_rms\": %.3e, "
-               "\"exit_wave_rel_rms\": %.3e, \"image_df_m100_rel_rms\": %.3e, "
-               "\"image_scherzer_rel_rms\": %.3e, \"run_seconds\": %.3f}%s\n",
-               sp ? "abtem" : "bspline", row == 2 ? "finite" : "infinite", e_pot, e_wave, e_im1,
-               e_im2, trun, row < 2 ? "," : "");
+        printf(
+            "    {\"scheme\": \"%s\", \"projection\": \"%s\", \"potential_rel_rms\": %.3e, "
+            "\"exit_wave_rel_rms\": %.3e, \"image_df_m100_rel_rms\": %.3e, "
+            "\"image_scherzer_rel_rms\": %.3e, \"run_seconds\": %.3f}%s\n",
+            rowname[row], (row == 2 || row == 4) ? "finite" : "infinite", e_pot, e_wave, e_im1,
+            e_im2, trun, row < 4 ? "," : "");
         if (sp == 1 && (e_wave > 1e-3 || e_im1 > 1e-3 || e_im2 > 1e-3)) fail = 1;
         if (sp == 0 && (e_wave > 0.05 || e_im1 > 0.05 || e_im2 > 0.05)) fail = 1;
         free(v);
@@ -284,6 +297,133 @@ static int validate(const char *dir) {
     free(xyz);
     free(z);
     return fail;
+}
+
+/* ---------------------------------------------------------------- convergence */
+
+/* Exit wave of a structure on an n × n grid with the band limit fixed in 1/Å at that of an
+ * nc × nc grid (antialias_cutoff and taper scaled by nc/n), so that grids finer than nc differ
+ * only in how the potential and the transmission function are sampled. */
+static float *converge_run(size_t n, size_t nc, const double cell[3][3], size_t na,
+                           const double (*xyz)[3], const int *z, int scheme) {
+    cz_sim_opts o;
+    cz_sim_opts_default(&o);
+    o.nx = o.ny = n;
+    o.antialias_cutoff = (2.0 / 3.0) * (double)nc / (double)n;
+    o.antialias_taper = 0.01 * (double)nc / (double)n;
+    o.spread = scheme == 1 ? CZ_SIM_SPREAD_ABTEM : CZ_SIM_SPREAD_BSPLINE;
+    o.potential_method = scheme == 2 ? CZ_SIM_POTENTIAL_REALSPACE : CZ_SIM_POTENTIAL_FOURIER;
+    o.flags = CZ_SIM_FFTW_ESTIMATE;
+    cz_sim_plan *p;
+    check(cz_sim_plan_create(&o, cell, &p), "plan");
+    check(cz_sim_set_atoms(p, na, xyz, z), "atoms");
+    float *w = malloc(2 * n * n * sizeof *w);
+    check(cz_sim_run(p, w, 2 * n * n), "run");
+    cz_sim_plan_destroy(p);
+    return w;
+}
+
+/* In place: the wave's spectrum divided by the pixel count (complex64). */
+static void converge_spectrum(float *w, size_t n) {
+    fftwf_complex *a = (fftwf_complex *)w;
+    fftwf_plan pl = fftwf_plan_dft_2d((int)n, (int)n, a, a, FFTW_FORWARD, FFTW_ESTIMATE);
+    fftwf_execute(pl);
+    fftwf_destroy_plan(pl);
+    for (size_t i = 0; i < 2 * n * n; i++) w[i] /= (float)((double)n * (double)n);
+}
+
+/* Relative RMS of spectrum a (n1²) against b (n2²) over the frequencies inside the band limit
+ * kc (1/Å) of a square cell of side l. */
+static double converge_cmp(const float *a, size_t n1, const float *b, size_t n2, double l,
+                           double kc) {
+    double num = 0, den = 0;
+    long h = (long)n1 / 2;
+    for (long j = -h; j < h; j++)
+        for (long i = -h; i < h; i++) {
+            if (hypot((double)i / l, (double)j / l) > kc) continue;
+            size_t p =
+                (size_t)((j + (long)n1) % (long)n1) * n1 + (size_t)((i + (long)n1) % (long)n1);
+            size_t q =
+                (size_t)((j + (long)n2) % (long)n2) * n2 + (size_t)((i + (long)n2) % (long)n2);
+            double dr = a[2 * p] - b[2 * q], di = a[2 * p + 1] - b[2 * q + 1];
+            num += dr * dr + di * di;
+            den += (double)b[2 * q] * b[2 * q] + (double)b[2 * q + 1] * b[2 * q + 1];
+        }
+    return sqrt(num / den);
+}
+
+/* How far each potential scheme's exit wave is from the converged multislice: the same structure
+ * on a grid 4× finer with the same band limit (both methods there agree to 2e-4–2e-3), compared
+ * inside the band. Cases: the abTEM reference's Au octahedron (800², 0.05 Å) and the benchmark
+ * structure (512², 0.156 Å). */
+static int converge(const char *dir) {
+    char path[4096];
+    npy pos, num, cellv;
+    printf("{\n  \"cases\": [\n");
+    for (int c = 0; c < 2; c++) {
+        double cell[3][3] = {{0}};
+        size_t na, nc;
+        if (c == 0) {
+            snprintf(path, sizeof path, "%s/abtem/atoms_octahedron_au7_positions.npy", dir);
+            if (npy_load(path, &pos)) return 2;
+            na = pos.shape[0];
+            num.data = NULL;
+            cell[0][0] = cell[1][1] = cell[2][2] = 40.0;
+            nc = 800;
+        } else {
+            snprintf(path, sizeof path, "%s/bench/bench_structure_positions.npy", dir);
+            int bad = npy_load(path, &pos);
+            snprintf(path, sizeof path, "%s/bench/bench_structure_numbers.npy", dir);
+            bad |= npy_load(path, &num);
+            snprintf(path, sizeof path, "%s/bench/bench_structure_cell.npy", dir);
+            bad |= npy_load(path, &cellv);
+            if (bad) return 2;
+            na = pos.shape[0];
+            for (int r = 0; r < 3; r++)
+                for (int k = 0; k < 3; k++)
+                    cell[r][k] = cellv.count == 3 ? (r == k ? npy_get(&cellv, (size_t)r) : 0.0)
+                                                  : npy_get(&cellv, 3 * (size_t)r + (size_t)k);
+            free(cellv.data);
+            nc = 512;
+        }
+        double(*xyz)[3] = malloc(na * sizeof *xyz);
+        int *z = malloc(na * sizeof *z);
+        for (size_t a = 0; a < na; a++) {
+            for (int k = 0; k < 3; k++) xyz[a][k] = npy_get(&pos, 3 * a + (size_t)k);
+            z[a] = num.data ? (int)npy_get(&num, a) : 79;
+        }
+        double l = cell[0][0], kc = 0.999 * (2.0 / 3.0) / (2.0 * l / (double)nc);
+        size_t nf = 4 * nc;
+        float *ref[2];
+        for (int m = 0; m < 2; m++) {
+            ref[m] = converge_run(nf, nc, CZ_CROWS(cell), na, CZ_CROWS(xyz), z, m ? 2 : 0);
+            converge_spectrum(ref[m], nf);
+        }
+        printf(
+            "    {\"case\": \"%s\", \"n\": %zu, \"sampling\": %.4f, \"reference_n\": %zu, "
+            "\"references_differ\": %.3e, \"exit_wave_rel_rms\": {",
+            c ? "bench_structure" : "au_octahedron", nc, l / (double)nc, nf,
+            converge_cmp(ref[0], nf, ref[1], nf, l, kc));
+        const char *name[3] = {"fourier_bspline", "abtem", "realspace"};
+        for (int sc = 0; sc < 3; sc++) {
+            float *w = converge_run(nc, nc, CZ_CROWS(cell), na, CZ_CROWS(xyz), z, sc);
+            converge_spectrum(w, nc);
+            printf("\"%s\": [%.3e, %.3e]%s", name[sc], converge_cmp(w, nc, ref[1], nf, l, kc),
+                   converge_cmp(w, nc, ref[0], nf, l, kc), sc < 2 ? ", " : "");
+            free(w);
+        }
+        printf("}}%s\n", c ? "" : ",");
+        free(ref[0]);
+        free(ref[1]);
+        free(xyz);
+        free(z);
+        free(pos.data);
+        free(num.data);
+    }
+    printf(
+        "  ],\n  \"note\": \"each scheme: [vs real-space reference, vs particle-mesh "
+        "reference]\"\n}\n");
+    return 0;
 }
 
 /* ---------------------------------------------------------------- benchmark */
@@ -319,7 +459,8 @@ static void fftref_free(fftref *r) {
     fftwf_free(r->a);
 }
 
-static int bench(const char *dir, const char *sizes, int nthreads, int estimate, int finite) {
+static int bench(const char *dir, const char *sizes, int nthreads, int estimate, int finite,
+                 int method, int dbl) {
     char path[4096];
     npy pos, num, cellv;
     snprintf(path, sizeof path, "%s/bench/bench_structure_positions.npy", dir);
@@ -345,10 +486,15 @@ static int bench(const char *dir, const char *sizes, int nthreads, int estimate,
         for (int c = 0; c < 3; c++)
             cell[r][c] = cellv.count == 3 ? (r == c ? npy_get(&cellv, (size_t)r) : 0.0)
                                           : npy_get(&cellv, 3 * (size_t)r + (size_t)c);
-    printf("{\n  \"atoms\": %zu, \"threads\": %d, \"clock\": \"%s\", \"slice_thickness\": 2.0,"
-           " \"energy_ev\": 3e5, \"param\": \"kirkland\", \"projection\": \"%s\",\n"
-           "  \"sizes\": [\n", n, nthreads, use_cpu_time ? "process_cpu" : "wall",
-           finite ? "finite" : "infinite");
+    printf(
+        "{\n  \"atoms\": %zu, \"threads\": %d, \"clock\": \"%s\", \"slice_thickness\": 2.0,"
+        " \"energy_ev\": 3e5, \"param\": \"kirkland\", \"projection\": \"%s\",\n"
+        "  \"potential_method\": \"%s\", \"precision\": \"%s\",\n  \"sizes\": [\n",
+        n, nthreads, use_cpu_time ? "process_cpu" : "wall", finite ? "finite" : "infinite",
+        method < 0 ? "default"
+        : method   ? "realspace"
+                   : "fourier",
+        dbl ? "double" : "single");
     const char *s = sizes;
     int firstrow = 1;
     while (*s) {
@@ -362,6 +508,8 @@ static int bench(const char *dir, const char *sizes, int nthreads, int estimate,
         o.nthreads = nthreads;
         if (estimate) o.flags |= CZ_SIM_FFTW_ESTIMATE;
         if (finite) o.projection = CZ_SIM_FINITE;
+        if (method >= 0) o.potential_method = (cz_sim_potential_method)method;
+        if (dbl) o.precision = CZ_SIM_DOUBLE;
         double t0 = now();
         cz_sim_plan *p;
         check(cz_sim_plan_create(&o, CZ_CROWS(cell), &p), "plan");
@@ -462,14 +610,27 @@ int main(int argc, char **argv) {
     const char *mode = argc > 1 ? argv[1] : "bench";
     const char *dir = refdir_default();
     const char *sizes = "512,1024,2048";
-    int nthreads = 1, estimate = 0, finite = 0;
+    int nthreads = 1, estimate = 0, finite = 0, method = -1, dbl = 0;
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--sizes") && i + 1 < argc) sizes = argv[++i];
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) nthreads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--estimate")) estimate = 1;
         else if (!strcmp(argv[i], "--cpu-time")) use_cpu_time = 1;
         else if (!strcmp(argv[i], "--finite")) finite = 1;
-        else dir = argv[i];
+        else if (!strcmp(argv[i], "--double"))
+            dbl = 1;
+        else if (!strcmp(argv[i], "--method") && i + 1 < argc) {
+            i++;
+            if (!strcmp(argv[i], "fourier"))
+                method = CZ_SIM_POTENTIAL_FOURIER;
+            else if (!strcmp(argv[i], "realspace"))
+                method = CZ_SIM_POTENTIAL_REALSPACE;
+            else {
+                fprintf(stderr, "--method: fourier or realspace (got %s)\n", argv[i]);
+                return 2;
+            }
+        } else
+            dir = argv[i];
     }
     char probe[4096];
     snprintf(probe, sizeof probe, "%s/README.md", dir);
@@ -480,10 +641,11 @@ int main(int argc, char **argv) {
     }
     fclose(fp);
     if (!strcmp(mode, "validate")) return validate(dir);
-    if (!strcmp(mode, "bench")) return bench(dir, sizes, nthreads, estimate, finite);
+    if (!strcmp(mode, "converge")) return converge(dir);
+    if (!strcmp(mode, "bench")) return bench(dir, sizes, nthreads, estimate, finite, method, dbl);
     fprintf(stderr,
-            "usage: %s bench|validate [REFDIR] [--sizes LIST] [--threads N] [--estimate] "
-            "[--cpu-time] [--finite]\n",
+            "usage: %s bench|validate|converge [REFDIR] [--sizes LIST] [--threads N] [--estimate] "
+            "[--cpu-time] [--finite] [--method fourier|realspace] [--double]\n",
             argv[0]);
     return 2;
 }

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # validate_abtem.sh — compare libczsim with the shared abTEM reference (../shared/reference):
 # single-atom potentials (Kirkland, Lobato; Au, C), the Au octahedron's projected potential,
-# exit wave and both HRTEM images, with abTEM's choices (CZ_SIM_SPREAD_ABTEM), with cz's
-# defaults, and with cz's defaults plus finite projection (CZ_SIM_FINITE). Prints JSON; exit
-# status 0 when every bound holds (≤ 1e-3 relative RMS with abTEM's choices, ≤ 5e-2 with the
-# documented different choices), and 0 with a "skipped" note when the reference is absent.
+# exit wave and both HRTEM images, with abTEM's choices (CZ_SIM_SPREAD_ABTEM), and with each of
+# cz's potential methods — the real-space superposition (CZ_SIM_POTENTIAL_REALSPACE, the
+# default) and the B-spline particle mesh (CZ_SIM_POTENTIAL_FOURIER) — with infinite and with
+# finite projection (CZ_SIM_FINITE). Prints JSON; exit status 0 when every bound holds (≤ 1e-3
+# relative RMS with abTEM's choices, ≤ 5e-2 with the documented different choices), and 0 with a
+# "skipped" note when the reference is absent. `cz_bench_sim converge` (same build) measures each
+# scheme against the converged multislice instead (docs/sim.md).
 # Usage: bash scripts/validate_abtem.sh [REFDIR]   (build dir: $CZ_SIM_BUILD or build/sim)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)

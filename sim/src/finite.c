@@ -178,39 +178,67 @@ static int add_term(leakterm *lt, int n, const float *tab, double reach, double 
     return n + 1;
 }
 
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-#endif
-#ifndef CLONES
-#define CLONES
-#endif
-
 /* Add the terms to dst[k], k < n, pixels at x = (i0 + k)·dx − ux (Å) in a row at squared
  * distance dy2 from the atom. x is formed per pixel from its own index, so a pixel gets the same
- * bits whichever segment it falls in. (GCC 12 does not vectorise the table lookups; the clones
- * still gain from the wider scalar units.) */
-static inline float leak_c(const leakterm *t, int ii, float wi) {
+ * bits whichever segment it falls in. The table reads are unconditional (indices are clamped
+ * into the table) and only the sum is masked, and indices are int (a 64-bit integer does not
+ * convert to float in vectors below AVX-512DQ): so the loop vectorises, with gathers. */
+static inline __attribute__((always_inline)) float leak_c(const leakterm *t, int ii, float wi) {
     float c0 = t->row0[ii] + wi * (t->row0[ii + 1] - t->row0[ii]);
     float c1 = t->row1[ii] + wi * (t->row1[ii + 1] - t->row1[ii]);
     return c0 + t->wj * (c1 - c0);
 }
 
-CLONES static void leak_segment(float *restrict dst, long n, long i0, float dx, float ux, float dy2,
-                                float nr_over_sqrt_r, const leakterm *lt, int nt) {
+typedef void (*leak_fn)(float *restrict dst, int n, int i0, float dx, float ux, float dy2,
+                        float nr_over_sqrt_r, const leakterm *lt, int nt);
+
+static inline __attribute__((always_inline)) void leak_body(float *restrict dst, int n, int i0,
+                                                            float dx, float ux, float dy2,
+                                                            float nr_over_sqrt_r,
+                                                            const leakterm *lt, int nt) {
     leakterm a = lt[0], b = nt > 1 ? lt[1] : lt[0];
     if (nt < 2) b.sgn = 0.0f;
-    for (long k = 0; k < n; k++) {
+    for (int k = 0; k < n; k++) {
         float x = (float)(i0 + k) * dx - ux, r2 = x * x + dy2;
         float fi = nr_over_sqrt_r * sqrtf(sqrtf(r2)); /* NR·sqrt(r/R) */
         int ii = (int)fi;
         ii = ii < CZI_FIN_NR - 1 ? ii : CZI_FIN_NR - 1;
         float wi = fi - (float)ii;
-        float va = r2 < a.rc2 ? a.sgn * leak_c(&a, ii, wi) : 0.0f;
-        float vb = r2 < b.rc2 ? b.sgn * leak_c(&b, ii, wi) : 0.0f;
+        float ca = leak_c(&a, ii, wi), cb = leak_c(&b, ii, wi);
+        float va = r2 < a.rc2 ? a.sgn * ca : 0.0f;
+        float vb = r2 < b.rc2 ? b.sgn * cb : 0.0f;
         dst[k] += va + vb;
     }
+}
+
+/* Baseline, and AVX2 / AVX-512 with the tuning of CPUs with fast gathers (GCC's generic tuning
+ * emulates gathers with scalar loads); -ffp-contract=off keeps every variant's bits equal. */
+static void leak_default(float *restrict dst, int n, int i0, float dx, float ux, float dy2,
+                         float nrs, const leakterm *lt, int nt) {
+    leak_body(dst, n, i0, dx, ux, dy2, nrs, lt, nt);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FIN_DISPATCH 1
+__attribute__((target("avx2,tune=haswell"))) static void leak_avx2(float *restrict dst, int n,
+                                                                   int i0, float dx, float ux,
+                                                                   float dy2, float nrs,
+                                                                   const leakterm *lt, int nt) {
+    leak_body(dst, n, i0, dx, ux, dy2, nrs, lt, nt);
+}
+__attribute__((target("avx512f,tune=skylake-avx512,prefer-vector-width=512"))) static void
+leak_avx512(float *restrict dst, int n, int i0, float dx, float ux, float dy2, float nrs,
+            const leakterm *lt, int nt) {
+    leak_body(dst, n, i0, dx, ux, dy2, nrs, lt, nt);
+}
+#endif
+
+static leak_fn pick_leak(void) {
+#ifdef FIN_DISPATCH
+    if (__builtin_cpu_supports("avx512f")) return leak_avx512;
+    if (__builtin_cpu_supports("avx2")) return leak_avx2;
+#endif
+    return leak_default;
 }
 
 int czi_fin_leak(cz_sim_plan *p, size_t s) {
@@ -221,6 +249,7 @@ int czi_fin_leak(cz_sim_plan *p, size_t s) {
     float *leak = p->leak;
     memset(leak, 0, p->npix * sizeof *leak);
     size_t nrow = (ny + CZI_FFT_BLOCK - 1) / CZI_FFT_BLOCK;
+    leak_fn leak_segment = pick_leak();
     /* Row blocks in parallel; each visits the atoms in the same order, so every pixel sums its
      * contributions in the same order for any thread count. */
     CZI_OMP_FOR(p->nthreads)
@@ -272,8 +301,8 @@ int czi_fin_leak(cz_sim_plan *p, size_t s) {
                         for (; bx <= ihi; bx += (long)nx) {
                             long ia = ilo > bx ? ilo : bx;
                             long ib = ihi < bx + (long)nx - 1 ? ihi : bx + (long)nx - 1;
-                            leak_segment(row + (ia - bx), ib - ia + 1, ia, fdx, ux, dy2, nrs, lt,
-                                         n);
+                            leak_segment(row + (ia - bx), (int)(ib - ia + 1), (int)ia, fdx, ux, dy2,
+                                         nrs, lt, n);
                         }
                     }
                 }

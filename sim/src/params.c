@@ -132,6 +132,31 @@ double czi_vz(int z, cz_sim_param param, double r) {
     return czi_pot_prefactor() * v;
 }
 
+double czi_vz_tail(int z, cz_sim_param param, double r) {
+    double m = 0.0;
+    if (param == CZ_SIM_KIRKLAND) {
+        const double *p = czi_kirkland[z];
+        /* ∫_R^∞ 2πr K0(κr) dr = 2πR K1(κR)/κ (from d[x K1(x)]/dx = −x K0(x)), and
+         * ∫_R^∞ 2πr (πc/d) e^{−π²r²/d} dr = c e^{−π²R²/d}. */
+        for (int i = 0; i < 3; i++) {
+            double kap = 2.0 * PI * sqrt(p[3 + i]);
+            m += 2.0 * PI * p[i] * 2.0 * PI * r * czi_bessel_k1(kap * r) / kap;
+            m += p[6 + i] * exp(-PI * PI * r * r / p[9 + i]);
+        }
+    } else {
+        const double *p = czi_lobato[z];
+        /* The K0 term as above; ∫_R^∞ 2πr·r K1(κr) dr = 2πR² K2(κR)/κ (d[x² K2]/dx = −x² K1),
+         * K2(x) = K0(x) + 2 K1(x)/x. */
+        for (int i = 0; i < 5; i++) {
+            double b = p[5 + i], sb = sqrt(b), kap = 2.0 * PI / sb, x = kap * r;
+            double k0 = czi_bessel_k0(x), k1 = czi_bessel_k1(x), k2 = k0 + 2.0 * k1 / x;
+            m += p[i] * (2.0 * PI / b * 2.0 * PI * r * k1 / kap +
+                         2.0 * PI * PI / (b * sb) * 2.0 * PI * r * r * k2 / kap);
+        }
+    }
+    return czi_pot_prefactor() * m;
+}
+
 static cz_status check_species(int z, cz_sim_param param) {
     if (param != CZ_SIM_KIRKLAND && param != CZ_SIM_LOBATO)
         return CZ_SIM_FAIL(CZ_EINVAL, "unknown parametrisation %d", (int)param);

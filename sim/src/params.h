@@ -19,6 +19,10 @@ double czi_scatt(int z, cz_sim_param param, double k2);
 /* v_z(r) in V·Å for r > 0. z and param must be valid. */
 double czi_vz(int z, cz_sim_param param, double r);
 
+/* Mass of v_z beyond r: ∫_r^∞ v_z(ρ) 2πρ dρ in V·Å³, r > 0 (closed forms in K0, K1, K2);
+ * F(0) minus the mass inside r. z and param must be valid. */
+double czi_vz_tail(int z, cz_sim_param param, double r);
+
 /* Modified Bessel functions of the second kind, x > 0 (Abramowitz & Stegun 9.8.5–9.8.8). */
 double czi_bessel_k0(double x);
 double czi_bessel_k1(double x);

@@ -8,6 +8,9 @@
  * parametrised potential. Real FFTs cost half a complex one, so a slice with S species costs
  * (S + 1)/2 complex-FFT equivalents, independent of the number of atoms.
  *
+ * With CZ_SIM_POTENTIAL_REALSPACE the slice's potential is instead superposed in real space
+ * from tabulated radial profiles (potential_rs.c) and sweep 1 reads it directly.
+ *
  * Multislice (Kirkland 2010, eq. 6.92): t = IFFT(A·FFT(exp(iσV))); ψ ← IFFT(P·A·FFT(ψ·t)),
  * P = exp(−iπλk²Δz). Each 2-D FFT is a row pass and a column pass (fft.h); pointwise work is
  * done on each block while it is in cache. Per slice there are four memory sweeps after the
@@ -21,6 +24,8 @@
  * column transforms are skipped (a third of the column work at 2/3 of Nyquist) and they are
  * zeroed in the row pass that follows. All scale factors (1/N, the FFT bias correction) are
  * folded into the A and P·A tables, so no pass exists only to scale. */
+#include "plan.h"
+
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -31,7 +36,8 @@
 #include "finite.h"
 #include "kernels.h"
 #include "params.h"
-#include "plan.h"
+#include "plan_double.h"
+#include "potential_rs.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -53,6 +59,9 @@ void cz_sim_opts_default(cz_sim_opts *opts) {
     opts->nthreads = 0;
     opts->flags = 0;
     opts->wisdom_path = NULL;
+    opts->projection = CZ_SIM_INFINITE;
+    opts->potential_method = CZ_SIM_POTENTIAL_REALSPACE;
+    opts->precision = CZ_SIM_SINGLE;
 }
 
 static size_t fft_friendly(size_t n) {
@@ -67,6 +76,8 @@ static size_t fft_friendly(size_t n) {
 }
 
 static void free_atoms(cz_sim_plan *p) {
+    czi_rs_free(p);
+    czi_dbl_free_atoms(p);
     free(p->ax);
     free(p->ay);
     free(p->aspec);
@@ -91,6 +102,7 @@ void cz_sim_plan_destroy(cz_sim_plan *p) {
     if (!p) return;
     czi_fft_destroy(&p->fft);
     free_atoms(p);
+    czi_dbl_destroy(p);
     fftwf_free(p->psi);
     fftwf_free(p->t);
     fftwf_free(p->g);
@@ -110,7 +122,7 @@ void cz_sim_plan_destroy(cz_sim_plan *p) {
 
 /* Antialias aperture (abTEM's form, as in the reference README): 1 below kc − w, a cosine taper
  * of width w, 0 above kc. */
-static double antialias(double k, double kc, double w) {
+double czi_antialias(double k, double kc, double w) {
     if (k > kc) return 0.0;
     if (w > 0.0 && k > kc - w) return 0.5 * (1.0 + cos(PI * (k - kc + w) / w));
     return 1.0;
@@ -121,15 +133,20 @@ static double antialias(double k, double kc, double w) {
  * eq. 6.99, written for the forward transform exp(−2πi k·x)): each slice is a lateral shift of
  * Δz·tan θ along the tilt azimuth, so a feature moves by L·tan θ through a thickness L, which is
  * what a specimen tilted by −θ under an axial beam does to the wave in the small-angle limit. */
-static void fill_propagator(const cz_sim_plan *p, fftwf_complex *prop, double dz, double inv_n) {
-    double w = p->opts.antialias_taper / fmax(p->dx, p->dy);
+void czi_tilt(const cz_sim_plan *p, double *tx, double *ty) {
     double th = p->opts.tilt_mrad * 1e-3, az = p->opts.tilt_azimuth_deg * PI / 180.0;
-    double tx = tan(th) * cos(az), ty = tan(th) * sin(az);
+    *tx = tan(th) * cos(az);
+    *ty = tan(th) * sin(az);
+}
+
+static void fill_propagator(const cz_sim_plan *p, fftwf_complex *prop, double dz, double inv_n) {
+    double w = p->opts.antialias_taper / fmax(p->dx, p->dy), tx, ty;
+    czi_tilt(p, &tx, &ty);
     for (size_t u = 0; u < p->ncb; u++) {
         double kx = czi_freq(czi_band_col(p, u), p->nx, p->lx);
         for (size_t j = 0; j < p->ny; j++) {
             double ky = czi_freq(j, p->ny, p->ly), k2 = kx * kx + ky * ky;
-            double a = antialias(sqrt(k2), p->kcut, w) * inv_n;
+            double a = czi_antialias(sqrt(k2), p->kcut, w) * inv_n;
             double s, c;
             czi_sincos(-PI * p->lambda * k2 * dz - 2.0 * PI * dz * (kx * tx + ky * ty), &s, &c);
             float cf = (float)(a * c), sf = (float)(a * s);
@@ -232,6 +249,11 @@ cz_status cz_sim_plan_create(const cz_sim_opts *opts_in, const double cell[3][3]
         return CZ_SIM_FAIL(CZ_EINVAL, "unknown spreading kernel %d", (int)opts.spread);
     if (opts.projection != CZ_SIM_INFINITE && opts.projection != CZ_SIM_FINITE)
         return CZ_SIM_FAIL(CZ_EINVAL, "unknown projection %d", (int)opts.projection);
+    if (opts.potential_method != CZ_SIM_POTENTIAL_FOURIER &&
+        opts.potential_method != CZ_SIM_POTENTIAL_REALSPACE)
+        return CZ_SIM_FAIL(CZ_EINVAL, "unknown potential_method %d", (int)opts.potential_method);
+    if (opts.precision != CZ_SIM_SINGLE && opts.precision != CZ_SIM_DOUBLE)
+        return CZ_SIM_FAIL(CZ_EINVAL, "unknown precision %d", (int)opts.precision);
     if (opts.nthreads < 0)
         return CZ_SIM_FAIL(CZ_EINVAL, "nthreads must be >= 0 (got %d)", opts.nthreads);
     if (!(opts.tilt_mrad >= 0 && opts.tilt_mrad <= CZ_SIM_TILT_MAX_MRAD))
@@ -282,6 +304,9 @@ cz_status cz_sim_plan_create(const cz_sim_opts *opts_in, const double cell[3][3]
     p->lambda = lam;
     p->sigma = sig;
     p->kcut = opts.antialias_cutoff / (2.0 * fmax(p->dx, p->dy));
+    /* abTEM's scheme is a particle mesh: CZ_SIM_SPREAD_ABTEM selects it whatever the method. */
+    p->realspace =
+        opts.potential_method == CZ_SIM_POTENTIAL_REALSPACE && opts.spread != CZ_SIM_SPREAD_ABTEM;
 #ifdef _OPENMP
     p->nthreads = opts.nthreads > 0 ? opts.nthreads : omp_get_max_threads();
 #else
@@ -341,7 +366,14 @@ cz_status cz_sim_plan_create(const cz_sim_opts *opts_in, const double cell[3][3]
         double kx = czi_freq(czi_band_col(p, u), nx, lx);
         for (size_t j = 0; j < ny; j++) {
             double ky = czi_freq(j, ny, ly);
-            p->aa[u * ny + j] = (float)(antialias(sqrt(kx * kx + ky * ky), p->kcut, w) * inv_n);
+            p->aa[u * ny + j] = (float)(czi_antialias(sqrt(kx * kx + ky * ky), p->kcut, w) * inv_n);
+        }
+    }
+    if (opts.precision == CZ_SIM_DOUBLE) {
+        st = czi_dbl_create(p);
+        if (st) {
+            cz_sim_plan_destroy(p);
+            return st;
         }
     }
     *out = p;
@@ -367,30 +399,31 @@ cz_status cz_sim_plan_info(const cz_sim_plan *p, cz_sim_info *info) {
  * gathered column block): F(k)·(kernel correction)/(N dx dy). The
  * 1/N undoes FFTW's unnormalised forward+backward pair; 1/(dx dy) turns the unit-weight spread
  * (a sampled delta) into a density. */
-static void fill_species_table(const cz_sim_plan *p, int z, float *tab) {
+double czi_species_factor(const cz_sim_plan *p, int z, size_t i, size_t j) {
     double scale = 1.0 / ((double)p->npix * p->dx * p->dy);
-    for (size_t j = 0; j < p->ny; j++) {
-        double ky = czi_freq(j, p->ny, p->ly), uy = ky * p->dy;
-        for (size_t i = 0; i < p->nxh; i++) {
-            double kx = (double)i / p->lx, ux = kx * p->dx;
-            double corr;
-            if (p->opts.spread == CZ_SIM_SPREAD_BSPLINE) {
-                /* Divide by the DFT of the cubic B-spline sampled on the grid, (2 + cos 2πκ)/3 per
-                 * axis (the smooth particle-mesh Ewald correction, Essmann et al., J. Chem. Phys.
-                 * 103 (1995) 8577, eq. 4.4). It makes the result exact for atoms on grid points
-                 * and a cardinal-spline interpolation of exp(−2πi k·r) in between; against the
-                 * exact structure factor the HRTEM exit wave differs by 2e-3 (abTEM's bilinear
-                 * scheme: 1.1e-2). */
-                corr = 9.0 / ((2.0 + cos(2.0 * PI * ux)) * (2.0 + cos(2.0 * PI * uy)));
-            } else {
-                /* abTEM 1.0 divides by sin|κ|/|κ| with |κ| = |(kx dx, ky dy)| (no factor π). */
-                double kap = sqrt(ux * ux + uy * uy);
-                corr = kap > 0.0 ? kap / sin(kap) : 1.0;
-            }
-            tab[i * p->ny + j] = (float)(czi_scatt(z, p->opts.param, kx * kx + ky * ky) * corr *
-                                         scale);
-        }
+    double ky = czi_freq(j, p->ny, p->ly), uy = ky * p->dy;
+    double kx = (double)i / p->lx, ux = kx * p->dx;
+    double corr;
+    if (p->opts.spread == CZ_SIM_SPREAD_BSPLINE) {
+        /* Divide by the DFT of the cubic B-spline sampled on the grid, (2 + cos 2πκ)/3 per
+         * axis (the smooth particle-mesh Ewald correction, Essmann et al., J. Chem. Phys.
+         * 103 (1995) 8577, eq. 4.4). It makes the result exact for atoms on grid points
+         * and a cardinal-spline interpolation of exp(−2πi k·r) in between; against the
+         * exact structure factor the HRTEM exit wave differs by 2e-3 (abTEM's bilinear
+         * scheme: 1.1e-2). */
+        corr = 9.0 / ((2.0 + cos(2.0 * PI * ux)) * (2.0 + cos(2.0 * PI * uy)));
+    } else {
+        /* abTEM 1.0 divides by sin|κ|/|κ| with |κ| = |(kx dx, ky dy)| (no factor π). */
+        double kap = sqrt(ux * ux + uy * uy);
+        corr = kap > 0.0 ? kap / sin(kap) : 1.0;
     }
+    return czi_scatt(z, p->opts.param, kx * kx + ky * ky) * corr * scale;
+}
+
+static void fill_species_table(const cz_sim_plan *p, int z, float *tab) {
+    for (size_t j = 0; j < p->ny; j++)
+        for (size_t i = 0; i < p->nxh; i++)
+            tab[i * p->ny + j] = (float)czi_species_factor(p, z, i, j);
 }
 
 cz_status cz_sim_set_atoms(cz_sim_plan *p, size_t n, const double xyz[][3], const int z[]) {
@@ -426,7 +459,9 @@ cz_status cz_sim_set_atoms(cz_sim_plan *p, size_t n, const double xyz[][3], cons
     p->ay = malloc(n * sizeof *p->ay);
     p->aspec = malloc(n * sizeof *p->aspec);
     p->spec_z = malloc(nspec * sizeof *p->spec_z);
-    p->ftab = fftwf_malloc(nspec * p->nhalf * sizeof *p->ftab);
+    /* The single-precision particle mesh's tables (the double path has its own). */
+    int want_ftab = !p->realspace && !p->dbl;
+    if (want_ftab) p->ftab = fftwf_malloc(nspec * p->nhalf * sizeof *p->ftab);
     int finite = p->opts.projection == CZ_SIM_FINITE;
     if (finite) {
         p->az = malloc(n * sizeof *p->az);
@@ -436,7 +471,7 @@ cz_status cz_sim_set_atoms(cz_sim_plan *p, size_t n, const double xyz[][3], cons
     size_t nkey = p->nslices * nspec;
     size_t *count = calloc(nkey + 1, sizeof *count);
     size_t *key = malloc(n * sizeof *key);
-    if (!p->ax || !p->ay || !p->aspec || !p->spec_z || !p->ftab || !count || !key ||
+    if (!p->ax || !p->ay || !p->aspec || !p->spec_z || (want_ftab && !p->ftab) || !count || !key ||
         (finite && (!p->az || !p->fin_tab || !p->fin_reach))) {
         free(count);
         free(key);
@@ -477,7 +512,17 @@ cz_status cz_sim_set_atoms(cz_sim_plan *p, size_t n, const double xyz[][3], cons
     free(key);
     p->natoms = n;
     p->nspec = nspec;
-    for (size_t s = 0; s < nspec; s++) fill_species_table(p, p->spec_z[s], p->ftab + s * p->nhalf);
+    cz_status st = CZ_OK;
+    if (p->realspace) st = czi_rs_prepare(p, p->dbl != NULL);
+    if (!st && p->dbl) st = czi_dbl_set_atoms(p);
+    if (st) {
+        free_atoms(p);
+        p->slice_start = calloc(p->nslices + 1, sizeof *p->slice_start);
+        return st;
+    }
+    if (want_ftab)
+        for (size_t s = 0; s < nspec; s++)
+            fill_species_table(p, p->spec_z[s], p->ftab + s * p->nhalf);
     if (finite) {
         for (size_t s = 0; s < nspec; s++) {
             p->fin_reach[s] = czi_fin_reach(p->spec_z[s], p->opts.param);
@@ -490,50 +535,53 @@ cz_status cz_sim_set_atoms(cz_sim_plan *p, size_t n, const double xyz[][3], cons
     return CZ_OK;
 }
 
-/* Add (sign = 1) or clear (sign = 0) the spreading weights of atoms [a0, a1) in p->real. */
-static void spread(cz_sim_plan *p, size_t a0, size_t a1, int add) {
+int czi_spread_weights(const cz_sim_plan *p, size_t a, size_t col[4], size_t row[4], double wu[4],
+                       double wv[4]) {
     size_t nx = p->nx, ny = p->ny;
+    double u = p->ax[a], v = p->ay[a];
+    double fu = floor(u), fv = floor(v);
+    double tu = u - fu, tv = v - fv;
+    size_t iu = (size_t)fu, iv = (size_t)fv;
+    if (p->opts.spread == CZ_SIM_SPREAD_BSPLINE) {
+        /* Cubic B-spline weights at pixels floor(u) − 1 … floor(u) + 2. */
+        double su = 1 - tu, sv = 1 - tv;
+        wu[0] = su * su * su / 6;
+        wu[1] = (3 * tu * tu * tu - 6 * tu * tu + 4) / 6;
+        wu[2] = (-3 * tu * tu * tu + 3 * tu * tu + 3 * tu + 1) / 6;
+        wu[3] = tu * tu * tu / 6;
+        wv[0] = sv * sv * sv / 6;
+        wv[1] = (3 * tv * tv * tv - 6 * tv * tv + 4) / 6;
+        wv[2] = (-3 * tv * tv * tv + 3 * tv * tv + 3 * tv + 1) / 6;
+        wv[3] = tv * tv * tv / 6;
+        for (int b = 0; b < 4; b++) {
+            row[b] = (iv + ny - 1 + (size_t)b) % ny;
+            col[b] = (iu + nx - 1 + (size_t)b) % nx;
+        }
+        return 4;
+    }
+    wu[0] = 1 - tu, wu[1] = tu, wv[0] = 1 - tv, wv[1] = tv;
+    for (int b = 0; b < 2; b++) {
+        row[b] = (iv + (size_t)b) % ny;
+        col[b] = (iu + (size_t)b) % nx;
+    }
+    return 2;
+}
+
+/* Add (add = 1) or clear (add = 0) the spreading weights of atoms [a0, a1) in p->real. */
+static void spread(cz_sim_plan *p, size_t a0, size_t a1, int add) {
+    size_t nx = p->nx;
     float *g = p->real;
     for (size_t a = a0; a < a1; a++) {
-        double u = p->ax[a], v = p->ay[a];
-        double fu = floor(u), fv = floor(v);
-        double tu = u - fu, tv = v - fv;
-        size_t iu = (size_t)fu, iv = (size_t)fv;
-        if (p->opts.spread == CZ_SIM_SPREAD_BSPLINE) {
-            /* Cubic B-spline weights at pixels floor(u) − 1 … floor(u) + 2. */
-            double wu[4], wv[4];
-            double su = 1 - tu, sv = 1 - tv;
-            wu[0] = su * su * su / 6;
-            wu[1] = (3 * tu * tu * tu - 6 * tu * tu + 4) / 6;
-            wu[2] = (-3 * tu * tu * tu + 3 * tu * tu + 3 * tu + 1) / 6;
-            wu[3] = tu * tu * tu / 6;
-            wv[0] = sv * sv * sv / 6;
-            wv[1] = (3 * tv * tv * tv - 6 * tv * tv + 4) / 6;
-            wv[2] = (-3 * tv * tv * tv + 3 * tv * tv + 3 * tv + 1) / 6;
-            wv[3] = tv * tv * tv / 6;
-            for (int b = 0; b < 4; b++) {
-                size_t row = ((iv + ny - 1 + (size_t)b) % ny) * nx;
-                for (int c = 0; c < 4; c++) {
-                    size_t col = (iu + nx - 1 + (size_t)c) % nx;
-                    if (add)
-                        g[row + col] += (float)(wu[c] * wv[b]);
-                    else
-                        g[row + col] = 0.0f;
-                }
+        size_t col[4], row[4];
+        double wu[4], wv[4];
+        int k = czi_spread_weights(p, a, col, row, wu, wv);
+        for (int b = 0; b < k; b++)
+            for (int c = 0; c < k; c++) {
+                if (add)
+                    g[row[b] * nx + col[c]] += (float)(wu[c] * wv[b]);
+                else
+                    g[row[b] * nx + col[c]] = 0.0f;
             }
-        } else {
-            double wu[2] = {1 - tu, tu}, wv[2] = {1 - tv, tv};
-            for (int b = 0; b < 2; b++) {
-                size_t row = ((iv + (size_t)b) % ny) * nx;
-                for (int c = 0; c < 2; c++) {
-                    size_t col = (iu + (size_t)c) % nx;
-                    if (add)
-                        g[row + col] += (float)(wu[c] * wv[b]);
-                    else
-                        g[row + col] = 0.0f;
-                }
-            }
-        }
     }
 }
 
@@ -593,33 +641,53 @@ static int slice_potential_spectrum(cz_sim_plan *p, size_t s) {
     return 1;
 }
 
+/* The potential of a block of rows (m values) in real space: the particle mesh's inverse row
+ * FFT of g (has_pm), or the real-space superposition `rs` (its rows), or 0; plus the finite-
+ * projection leak when given. Returns rb or rs (rb is the per-thread buffer). */
+static const float *slice_rows(const czi_batch *c2r, size_t b, fftwf_complex *g, int has_pm,
+                               const float *rs, const float *leak, float *rb, size_t m) {
+    const float *vr = rb;
+    if (has_pm)
+        czi_batch_c2r_rows(c2r, b, g, rb);
+    else if (rs)
+        vr = rs;
+    else
+        memset(rb, 0, m * sizeof *rb);
+    if (leak) {
+        for (size_t i = 0; i < m; i++) rb[i] = vr[i] + leak[i];
+        vr = rb;
+    }
+    return vr;
+}
+
 cz_status cz_sim_potential(cz_sim_plan *p, size_t slice, double v[], size_t len) {
     if (!p || !v) return CZ_SIM_FAIL(CZ_EINVAL, "plan and v must not be NULL");
     if (slice >= p->nslices)
         return CZ_SIM_FAIL(CZ_EINVAL, "slice %zu out of range (nslices = %zu)", slice, p->nslices);
     if (len < p->npix)
         return CZ_SIM_FAIL(CZ_ERANGE, "buffer holds %zu values, %zu needed", len, p->npix);
-    int has_pm = slice_potential_spectrum(p, slice);
+    if (p->dbl) {
+        if (!czi_dbl_potential(p, slice, v)) memset(v, 0, p->npix * sizeof *v);
+        return CZ_OK;
+    }
+    int has_rs = p->realspace && czi_rs_slice(p, slice, p->real);
+    int has_pm = !p->realspace && slice_potential_spectrum(p, slice);
     int has_leak = p->leak && czi_fin_leak(p, slice);
-    if (!has_pm && !has_leak) {
+    if (!has_pm && !has_rs && !has_leak) {
         memset(v, 0, p->npix * sizeof *v);
         return CZ_OK;
     }
     const czi_fft *f = &p->fft;
     size_t nx = p->nx, ny = p->ny, nb = czi_batch_nblocks(&f->rrow_b);
-    float *rbuf = p->rbuf, *leak = p->leak;
+    float *rbuf = p->rbuf, *leak = p->leak, *real = p->real;
     fftwf_complex *g = p->g;
     CZI_OMP_FOR(p->nthreads)
     for (size_t b = 0; b < nb; b++) {
         float *rb = rbuf + (size_t)czi_tid() * CZI_FFT_BLOCK * nx;
         size_t r0 = b * CZI_FFT_BLOCK, r1 = r0 + CZI_FFT_BLOCK < ny ? r0 + CZI_FFT_BLOCK : ny;
-        if (has_pm)
-            czi_batch_c2r_rows(&f->rrow_b, b, g, rb);
-        else
-            memset(rb, 0, (r1 - r0) * nx * sizeof *rb);
-        if (has_leak)
-            for (size_t i = 0; i < (r1 - r0) * nx; i++) rb[i] += leak[r0 * nx + i];
-        for (size_t i = 0; i < (r1 - r0) * nx; i++) v[r0 * nx + i] = rb[i];
+        const float *vr = slice_rows(&f->rrow_b, b, g, has_pm, has_rs ? real + r0 * nx : NULL,
+                                     has_leak ? leak + r0 * nx : NULL, rb, (r1 - r0) * nx);
+        for (size_t i = 0; i < (r1 - r0) * nx; i++) v[r0 * nx + i] = vr[i];
     }
     return CZ_OK;
 }
@@ -696,10 +764,11 @@ static void multislice(cz_sim_plan *p, size_t first, size_t count, const float *
     float *rbuf = p->rbuf;
     float sigma = (float)p->sigma;
     for (size_t s = first; s < first + count; s++) {
-        int has_pm = slice_potential_spectrum(p, s);
+        int has_rs = p->realspace && czi_rs_slice(p, s, p->real);
+        int has_pm = !p->realspace && slice_potential_spectrum(p, s);
         int has_leak = p->leak && czi_fin_leak(p, s);
-        int has = has_pm || has_leak;
-        float *leak = p->leak;
+        int has = has_pm || has_rs || has_leak;
+        float *leak = p->leak, *real = p->real;
         if (has) {
             /* Sweep 1: V rows (c2r), t = exp(iσV), forward row FFT of t, band columns kept. */
             CZI_OMP_FOR(nt)
@@ -708,13 +777,10 @@ static void multislice(cz_sim_plan *p, size_t first, size_t count, const float *
                 fftwf_complex *tb = cw + (size_t)czi_tid() * 2 * rbl;
                 size_t r0 = b * CZI_FFT_BLOCK;
                 size_t r1 = r0 + CZI_FFT_BLOCK < ny ? r0 + CZI_FFT_BLOCK : ny;
-                if (has_pm)
-                    czi_batch_c2r_rows(&f->rrow_b, b, g, rb);
-                else
-                    memset(rb, 0, (r1 - r0) * nx * sizeof *rb);
-                if (has_leak)
-                    for (size_t i = 0; i < (r1 - r0) * nx; i++) rb[i] += leak[r0 * nx + i];
-                czi_k_transmission(rb, (float *)tb, (r1 - r0) * nx, sigma);
+                const float *vr =
+                    slice_rows(&f->rrow_b, b, g, has_pm, has_rs ? real + r0 * nx : NULL,
+                               has_leak ? leak + r0 * nx : NULL, rb, (r1 - r0) * nx);
+                czi_k_transmission(vr, (float *)tb, (r1 - r0) * nx, sigma);
                 czi_batch_c2c_rows(&f->row_f, b, tb);
                 compress_rows(p, tb, t + r0 * ncb, r1 - r0);
             }
@@ -789,6 +855,24 @@ void czi_wave_spectrum(cz_sim_plan *p, const float *wave) {
     p->spec_valid = 1;
 }
 
+/* The first slice cz_sim_run must apply: vacuum slices ahead of the first atom leave the
+ * incident plane wave unchanged (P(0) = A(0) = 1, also with a tilt, whose phase vanishes at
+ * k = 0); with finite projection an atom's potential reaches fin_k slices up. Returns nslices
+ * when every slice is vacuum. */
+static size_t first_slice(const cz_sim_plan *p) {
+    size_t s0 = 0;
+    while (s0 < p->nslices && p->slice_start[s0 + 1] == p->slice_start[s0]) s0++;
+    if (s0 < p->nslices) s0 = s0 >= p->fin_k ? s0 - p->fin_k : 0;
+    return s0;
+}
+
+/* The all-vacuum exit wave's spectrum/N: 1 at k = 0. */
+static void vacuum_spectrum(cz_sim_plan *p) {
+    memset(p->spec, 0, p->ncb * p->ny * sizeof *p->spec);
+    p->spec[0][0] = 1.0f;
+    p->spec_valid = 1;
+}
+
 cz_status cz_sim_propagate(cz_sim_plan *p, size_t first, size_t count, float wave[], size_t len) {
     if (!p || !wave) return CZ_SIM_FAIL(CZ_EINVAL, "plan and wave must not be NULL");
     if (first > p->nslices || count > p->nslices - first)
@@ -800,7 +884,10 @@ cz_status cz_sim_propagate(cz_sim_plan *p, size_t first, size_t count, float wav
         p->spec_valid = 0;
         return CZ_OK;
     }
-    multislice(p, first, count, wave, wave, 1);
+    if (p->dbl)
+        czi_dbl_run(p, first, count, wave, NULL, wave, NULL, 1);
+    else
+        multislice(p, first, count, wave, wave, 1);
     return CZ_OK;
 }
 
@@ -808,20 +895,52 @@ cz_status cz_sim_run(cz_sim_plan *p, float wave[], size_t len) {
     if (!p || !wave) return CZ_SIM_FAIL(CZ_EINVAL, "plan and wave must not be NULL");
     if (len < 2 * p->npix)
         return CZ_SIM_FAIL(CZ_ERANGE, "wave holds %zu floats, %zu needed", len, 2 * p->npix);
-    /* Vacuum slices ahead of the first atom leave the incident plane wave unchanged
-     * (P(0) = A(0) = 1, also with a tilt, whose phase vanishes at k = 0), so they are skipped. */
-    size_t s0 = 0;
-    while (s0 < p->nslices && p->slice_start[s0 + 1] == p->slice_start[s0]) s0++;
-    /* With finite projection an atom's potential reaches fin_k slices up. */
-    if (s0 < p->nslices) s0 = s0 >= p->fin_k ? s0 - p->fin_k : 0;
+    size_t s0 = first_slice(p);
     if (s0 == p->nslices) {
-        /* All vacuum: the exit wave is the plane wave, whose spectrum/N is 1 at k = 0. */
         for (size_t i = 0; i < p->npix; i++) wave[2 * i] = 1.0f, wave[2 * i + 1] = 0.0f;
-        memset(p->spec, 0, p->ncb * p->ny * sizeof *p->spec);
-        p->spec[0][0] = 1.0f;
-        p->spec_valid = 1;
+        vacuum_spectrum(p);
+    } else if (p->dbl) {
+        czi_dbl_run(p, s0, p->nslices - s0, NULL, NULL, wave, NULL, 1);
     } else {
         multislice(p, s0, p->nslices - s0, NULL, wave, 1);
+    }
+    return CZ_OK;
+}
+
+cz_status cz_sim_propagate_double(cz_sim_plan *p, size_t first, size_t count, double wave[],
+                                  size_t len) {
+    if (!p || !wave) return CZ_SIM_FAIL(CZ_EINVAL, "plan and wave must not be NULL");
+    if (!p->dbl)
+        return CZ_SIM_FAIL(CZ_EINVAL,
+                           "the plan was made with precision = CZ_SIM_SINGLE; "
+                           "use cz_sim_propagate or precision = CZ_SIM_DOUBLE");
+    if (first > p->nslices || count > p->nslices - first)
+        return CZ_SIM_FAIL(CZ_EINVAL, "slices [%zu, %zu) out of range (nslices = %zu)", first,
+                           first + count, p->nslices);
+    if (len < 2 * p->npix)
+        return CZ_SIM_FAIL(CZ_ERANGE, "wave holds %zu doubles, %zu needed", len, 2 * p->npix);
+    if (count == 0) {
+        p->spec_valid = 0;
+        return CZ_OK;
+    }
+    czi_dbl_run(p, first, count, NULL, wave, NULL, wave, 1);
+    return CZ_OK;
+}
+
+cz_status cz_sim_run_double(cz_sim_plan *p, double wave[], size_t len) {
+    if (!p || !wave) return CZ_SIM_FAIL(CZ_EINVAL, "plan and wave must not be NULL");
+    if (!p->dbl)
+        return CZ_SIM_FAIL(CZ_EINVAL,
+                           "the plan was made with precision = CZ_SIM_SINGLE; "
+                           "use cz_sim_run or precision = CZ_SIM_DOUBLE");
+    if (len < 2 * p->npix)
+        return CZ_SIM_FAIL(CZ_ERANGE, "wave holds %zu doubles, %zu needed", len, 2 * p->npix);
+    size_t s0 = first_slice(p);
+    if (s0 == p->nslices) {
+        for (size_t i = 0; i < p->npix; i++) wave[2 * i] = 1.0, wave[2 * i + 1] = 0.0;
+        vacuum_spectrum(p);
+    } else {
+        czi_dbl_run(p, s0, p->nslices - s0, NULL, NULL, NULL, wave, 1);
     }
     return CZ_OK;
 }

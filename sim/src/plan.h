@@ -54,6 +54,13 @@ struct cz_sim_plan {
     double *fin_reach;               /* [nspec] reach, Å */
     size_t fin_k;                    /* slices an atom can reach beyond its own */
     float *leak;                     /* [ny][nx] real-space part of a slice's potential */
+    /* Real-space potential (potential_rs.c): with CZ_SIM_POTENTIAL_REALSPACE a slice's
+     * potential is superposed in `real` and rs holds the tables; NULL otherwise. */
+    int realspace;
+    struct czi_rs *rs;
+    /* CZ_SIM_DOUBLE (plan_double.c): double-precision buffers, plans and tables; NULL in single
+     * precision. */
+    struct czi_dbl *dbl;
 };
 
 /* Column index of band column u (see struct cz_sim_plan). */
@@ -68,6 +75,18 @@ static inline int czi_tid(void) { return omp_get_thread_num(); }
 #else
 static inline int czi_tid(void) { return 0; }
 #endif
+
+/* Antialias aperture at |k| = k: 1 below kc − w, a cosine taper of width w, 0 above kc. */
+double czi_antialias(double k, double kc, double w);
+/* tan θ of the beam tilt along x and y (propagator phase −2πiΔz(kx tx + ky ty)). */
+void czi_tilt(const cz_sim_plan *p, double *tx, double *ty);
+/* The particle mesh's species factor F(k)·(kernel correction)/(N dx dy) at half-spectrum column
+ * i < nxh and row j < ny. */
+double czi_species_factor(const cz_sim_plan *p, int z, size_t i, size_t j);
+/* Spreading weights of atom a: k × k pixels (k = 4 B-spline, 2 bilinear, returned), wrapped
+ * columns col[c] and rows row[b] with weights wu[c]·wv[b]. */
+int czi_spread_weights(const cz_sim_plan *p, size_t a, size_t col[4], size_t row[4], double wu[4],
+                       double wv[4]);
 
 /* Forward FFT of a complex wave [ny][nx] into p->spec (band columns only, scaled by 1/N), using
  * p->psi as workspace; sets p->spec_valid. */

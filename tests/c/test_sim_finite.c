@@ -41,9 +41,16 @@ static double plane_integral(int z, double z0, double z1) {
     return s * f0 / fe0;
 }
 
+/* Potential method of the gridded tests (both are run). */
+static cz_sim_potential_method method = CZ_SIM_POTENTIAL_REALSPACE;
+static const char *method_name(void) {
+    return method == CZ_SIM_POTENTIAL_REALSPACE ? "real space" : "particle mesh";
+}
+
 static cz_sim_plan *plan_for(double lz, double dz, cz_sim_projection proj, size_t n, int nt) {
     cz_sim_opts o;
     cz_sim_opts_default(&o);
+    o.potential_method = method;
     o.nx = o.ny = n;
     o.slice_thickness = dz;
     o.projection = proj;
@@ -107,129 +114,140 @@ int main(void) {
         }
     }
 
-    /* --- Gridded: one Au atom, 20 × 20 × 8 Å, 1 Å slices, 400², off-pixel. */
     size_t n = 400, np = n * n;
     double *v = malloc(np * sizeof *v), *vs = calloc(np, sizeof *vs), *vi = malloc(np * sizeof *vi);
-    {
-        double xyz[1][3] = {{10.0131, 9.9817, 3.4123}};
-        int z = 79;
-        cz_sim_plan *pf = plan_for(8.0, 1.0, CZ_SIM_FINITE, n, 1);
-        cz_sim_plan *pi = plan_for(8.0, 1.0, CZ_SIM_INFINITE, n, 1);
-        CZ_CHECK(cz_sim_set_atoms(pf, 1, CZ_CROWS(xyz), &z) == CZ_OK, "%s", cz_sim_last_error());
-        cz_sim_set_atoms(pi, 1, CZ_CROWS(xyz), &z);
-        cz_sim_potential(pi, 3, vi, np);
-        int nonzero = 0;
-        for (size_t s = 0; s < 8; s++) {
-            CZ_CHECK(cz_sim_potential(pf, s, v, np) == CZ_OK, "%s", cz_sim_last_error());
-            double integ = 0;
-            for (size_t i = 0; i < np; i++) vs[i] += v[i], integ += v[i];
-            integ *= 0.05 * 0.05;
-            double want = plane_integral(79, (double)s - 3.4123, (double)s + 1 - 3.4123);
-            if (s == 0) want = plane_integral(79, -INFINITY, 1 - 3.4123);
-            if (s == 7) want = plane_integral(79, 7 - 3.4123, INFINITY);
-            /* Per-slice integrals: real-space tables vs the Fourier-space closed form; the leak
-             * is cut at the reach (V < 1e-4 V(0.5 Å)). */
-            CZ_CHECK(fabs(integ - want) < 2e-3 * 505.27,
-                     "slice %zu integral %.5f, closed form %.5f", s, integ, want);
-            if (fabs(integ) > 1e-3) nonzero++;
-            printf("info: slice %zu: integral %9.5f V·Å³ (closed form %9.5f)\n", s, integ, want);
-        }
-        CZ_CHECK(nonzero >= 4, "the atom reaches %d slices", nonzero);
-        double num = 0, den = 0;
-        for (size_t i = 0; i < np; i++)
-            num += (vs[i] - vi[i]) * (vs[i] - vi[i]), den += vi[i] * vi[i];
-        CZ_CHECK(sqrt(num / den) < 1e-4, "sum over slices vs infinite projection: rel RMS %.2e",
-                 sqrt(num / den));
-        printf("info: finite projection summed over slices vs infinite: rel RMS %.2e\n",
-               sqrt(num / den));
-        cz_sim_plan_destroy(pf);
-        cz_sim_plan_destroy(pi);
-    }
-    /* Thin slices (0.25 Å): the slice holding the atom, at pixels along the grid diagonals
-     * (where the particle mesh is accurate to 3e-4, test_sim_potential), against the slab
-     * integral. This slice is the infinite projection minus large leaks (at 1 Å it keeps a fifth
-     * of v_z), so it tests the tables where cancellation is strongest. */
-    {
-        double xyz[1][3] = {{10, 10, 2.125}};
-        int z = 79;
-        cz_sim_plan *pf = plan_for(4.0, 0.25, CZ_SIM_FINITE, n, 1);
-        cz_sim_set_atoms(pf, 1, CZ_CROWS(xyz), &z);
-        cz_sim_potential(pf, 8, v, np);
-        double worst = 0, rworst = 0;
-        for (int sgn = 0; sgn < 4; sgn++)
-            for (long t = 6; t <= 28; t++) {
-                long i = 200 + ((sgn & 1) ? t : -t), j = 200 + ((sgn & 2) ? t : -t);
-                double r = sqrt(2.0) * (double)t * 0.05;
-                double a = slab1(79, CZ_SIM_KIRKLAND, r, -0.125, 0.125);
-                double e = fabs(v[(size_t)j * n + (size_t)i] - a) / a;
-                if (e > worst) worst = e, rworst = r;
-            }
-        CZ_CHECK(worst < 0.02, "thin slice vs slab integral: worst %.3e at r = %.2f Å", worst,
-                 rworst);
-        printf(
-            "info: 0.25 Å slice vs slab integral (diagonals, 0.42-2 Å): max rel error %.2e at %.2f "
-            "Å\n",
-            worst, rworst);
-        /* Symmetric placement: the slices just above and below get the same potential. */
-        double *v2 = malloc(np * sizeof *v2), d = 0, m = 0;
-        cz_sim_potential(pf, 7, v, np);
-        cz_sim_potential(pf, 9, v2, np);
-        for (size_t i = 0; i < np; i++) d = fmax(d, fabs(v[i] - v2[i])), m = fmax(m, fabs(v[i]));
-        CZ_CHECK(d < 1e-4 * m, "slices 7 and 9 differ by %g (max %g)", d, m);
-        free(v2);
-        cz_sim_plan_destroy(pf);
-    }
-
-    /* --- Multislice with finite projection: 1 and 2 threads give identical bytes; an atom near
-     * the top of slice 2 reaches slice 1, so the run must not skip it (run = propagate from 0). */
-    {
-        enum { NAT = 30 };
-        double xyz[NAT][3];
-        int zs[NAT];
-        uint64_t s = 0x2545F4914F6CDD1Dull;
-        for (int a = 0; a < NAT; a++) {
-            for (int c = 0; c < 3; c++) {
-                s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-                xyz[a][c] = (double)(s >> 11) / 9007199254740992.0 * (c < 2 ? 20.0 : 3.0) +
-                            (c == 2 ? 4.05 : 0.0);
-            }
-            zs[a] = (a % 3) ? 14 : 79;
-        }
-        float *w[2] = {NULL, NULL};
-        size_t wl = 0;
-        for (int nt = 1; nt <= 2; nt++) {
-            cz_sim_plan *p = plan_for(10.0, 2.0, CZ_SIM_FINITE, 128, nt);
-            CZ_CHECK(cz_sim_set_atoms(p, NAT, CZ_CROWS(xyz), zs) == CZ_OK, "%s",
+    /* The gridded and multislice checks, for both potential methods (each atom's own-slice part
+     * is the method's infinite projection; the leak is the same real-space redistribution). */
+    for (int im = 0; im < 2; im++) {
+        method = im ? CZ_SIM_POTENTIAL_FOURIER : CZ_SIM_POTENTIAL_REALSPACE;
+        memset(vs, 0, np * sizeof *vs);
+        /* --- Gridded: one Au atom, 20 × 20 × 8 Å, 1 Å slices, 400², off-pixel. */
+        {
+            double xyz[1][3] = {{10.0131, 9.9817, 3.4123}};
+            int z = 79;
+            cz_sim_plan *pf = plan_for(8.0, 1.0, CZ_SIM_FINITE, n, 1);
+            cz_sim_plan *pi = plan_for(8.0, 1.0, CZ_SIM_INFINITE, n, 1);
+            CZ_CHECK(cz_sim_set_atoms(pf, 1, CZ_CROWS(xyz), &z) == CZ_OK, "%s",
                      cz_sim_last_error());
-            cz_sim_info info;
-            cz_sim_plan_info(p, &info);
-            wl = info.wave_len;
-            w[nt - 1] = malloc(wl * sizeof(float));
-            CZ_CHECK(cz_sim_run(p, w[nt - 1], wl) == CZ_OK, "run");
-            if (nt == 1) {
-                float *b = malloc(wl * sizeof *b);
-                for (size_t i = 0; i < info.image_len; i++) b[2 * i] = 1.0f, b[2 * i + 1] = 0.0f;
-                cz_sim_propagate(p, 0, info.nslices, b, wl);
-                double maxd = 0;
-                for (size_t i = 0; i < wl; i++) maxd = fmax(maxd, fabs(b[i] - w[0][i]));
-                CZ_CHECK(maxd < 1e-5, "run vs propagate from slice 0: %g", maxd);
-                /* Slice 1 (2–4 Å) holds no atom but receives potential. */
-                double *v1 = malloc(info.image_len * sizeof *v1), m = 0;
-                cz_sim_potential(p, 1, v1, info.image_len);
-                for (size_t i = 0; i < info.image_len; i++) m = fmax(m, fabs(v1[i]));
-                CZ_CHECK(m > 1.0, "slice 1 receives potential from below (max %g V·Å)", m);
-                free(v1);
-                free(b);
+            cz_sim_set_atoms(pi, 1, CZ_CROWS(xyz), &z);
+            cz_sim_potential(pi, 3, vi, np);
+            int nonzero = 0;
+            for (size_t s = 0; s < 8; s++) {
+                CZ_CHECK(cz_sim_potential(pf, s, v, np) == CZ_OK, "%s", cz_sim_last_error());
+                double integ = 0;
+                for (size_t i = 0; i < np; i++) vs[i] += v[i], integ += v[i];
+                integ *= 0.05 * 0.05;
+                double want = plane_integral(79, (double)s - 3.4123, (double)s + 1 - 3.4123);
+                if (s == 0) want = plane_integral(79, -INFINITY, 1 - 3.4123);
+                if (s == 7) want = plane_integral(79, 7 - 3.4123, INFINITY);
+                /* Per-slice integrals: real-space tables vs the Fourier-space closed form; the leak
+                 * is cut at the reach (V < 1e-4 V(0.5 Å)). */
+                CZ_CHECK(fabs(integ - want) < 2e-3 * 505.27,
+                         "slice %zu integral %.5f, closed form %.5f", s, integ, want);
+                if (fabs(integ) > 1e-3) nonzero++;
+                printf("info: %s: slice %zu: integral %9.5f V·Å³ (closed form %9.5f)\n",
+                       method_name(), s, integ, want);
             }
-            cz_sim_plan_destroy(p);
+            CZ_CHECK(nonzero >= 4, "the atom reaches %d slices", nonzero);
+            double num = 0, den = 0;
+            for (size_t i = 0; i < np; i++)
+                num += (vs[i] - vi[i]) * (vs[i] - vi[i]), den += vi[i] * vi[i];
+            CZ_CHECK(sqrt(num / den) < 1e-4, "sum over slices vs infinite projection: rel RMS %.2e",
+                     sqrt(num / den));
+            printf("info: %s: finite projection summed over slices vs infinite: rel RMS %.2e\n",
+                   method_name(), sqrt(num / den));
+            cz_sim_plan_destroy(pf);
+            cz_sim_plan_destroy(pi);
         }
-        CZ_CHECK(memcmp(w[0], w[1], wl * sizeof(float)) == 0,
-                 "finite projection: 1 and 2 threads identical");
-        int finite = 1;
-        for (size_t i = 0; i < wl; i++) finite &= isfinite(w[0][i]);
-        CZ_CHECK(finite, "finite exit wave");
-        free(w[0]);
-        free(w[1]);
+        /* Thin slices (0.25 Å): the slice holding the atom, at pixels along the grid diagonals
+         * (where both methods give v_z to 3e-4, test_sim_potential), against the slab
+         * integral. This slice is the infinite projection minus large leaks (at 1 Å it keeps a
+         * fifth of v_z), so it tests the tables where cancellation is strongest. */
+        {
+            double xyz[1][3] = {{10, 10, 2.125}};
+            int z = 79;
+            cz_sim_plan *pf = plan_for(4.0, 0.25, CZ_SIM_FINITE, n, 1);
+            cz_sim_set_atoms(pf, 1, CZ_CROWS(xyz), &z);
+            cz_sim_potential(pf, 8, v, np);
+            double worst = 0, rworst = 0;
+            for (int sgn = 0; sgn < 4; sgn++)
+                for (long t = 6; t <= 28; t++) {
+                    long i = 200 + ((sgn & 1) ? t : -t), j = 200 + ((sgn & 2) ? t : -t);
+                    double r = sqrt(2.0) * (double)t * 0.05;
+                    double a = slab1(79, CZ_SIM_KIRKLAND, r, -0.125, 0.125);
+                    double e = fabs(v[(size_t)j * n + (size_t)i] - a) / a;
+                    if (e > worst) worst = e, rworst = r;
+                }
+            CZ_CHECK(worst < 0.02, "thin slice vs slab integral: worst %.3e at r = %.2f Å", worst,
+                     rworst);
+            printf(
+                "info: %s: 0.25 Å slice vs slab integral (diagonals, 0.42-2 Å): max rel "
+                "error %.2e at %.2f Å\n",
+                method_name(), worst, rworst);
+            /* Symmetric placement: the slices just above and below get the same potential. */
+            double *v2 = malloc(np * sizeof *v2), d = 0, m = 0;
+            cz_sim_potential(pf, 7, v, np);
+            cz_sim_potential(pf, 9, v2, np);
+            for (size_t i = 0; i < np; i++)
+                d = fmax(d, fabs(v[i] - v2[i])), m = fmax(m, fabs(v[i]));
+            CZ_CHECK(d < 1e-4 * m, "slices 7 and 9 differ by %g (max %g)", d, m);
+            free(v2);
+            cz_sim_plan_destroy(pf);
+        }
+
+        /* --- Multislice with finite projection: 1 and 2 threads give identical bytes; an atom near
+         * the top of slice 2 reaches slice 1, so the run must not skip it (run = propagate from 0).
+         */
+        {
+            enum { NAT = 30 };
+            double xyz[NAT][3];
+            int zs[NAT];
+            uint64_t s = 0x2545F4914F6CDD1Dull;
+            for (int a = 0; a < NAT; a++) {
+                for (int c = 0; c < 3; c++) {
+                    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+                    xyz[a][c] = (double)(s >> 11) / 9007199254740992.0 * (c < 2 ? 20.0 : 3.0) +
+                                (c == 2 ? 4.05 : 0.0);
+                }
+                zs[a] = (a % 3) ? 14 : 79;
+            }
+            float *w[2] = {NULL, NULL};
+            size_t wl = 0;
+            for (int nt = 1; nt <= 2; nt++) {
+                cz_sim_plan *p = plan_for(10.0, 2.0, CZ_SIM_FINITE, 128, nt);
+                CZ_CHECK(cz_sim_set_atoms(p, NAT, CZ_CROWS(xyz), zs) == CZ_OK, "%s",
+                         cz_sim_last_error());
+                cz_sim_info info;
+                cz_sim_plan_info(p, &info);
+                wl = info.wave_len;
+                w[nt - 1] = malloc(wl * sizeof(float));
+                CZ_CHECK(cz_sim_run(p, w[nt - 1], wl) == CZ_OK, "run");
+                if (nt == 1) {
+                    float *b = malloc(wl * sizeof *b);
+                    for (size_t i = 0; i < info.image_len; i++)
+                        b[2 * i] = 1.0f, b[2 * i + 1] = 0.0f;
+                    cz_sim_propagate(p, 0, info.nslices, b, wl);
+                    double maxd = 0;
+                    for (size_t i = 0; i < wl; i++) maxd = fmax(maxd, fabs(b[i] - w[0][i]));
+                    CZ_CHECK(maxd < 1e-5, "run vs propagate from slice 0: %g", maxd);
+                    /* Slice 1 (2–4 Å) holds no atom but receives potential. */
+                    double *v1 = malloc(info.image_len * sizeof *v1), m = 0;
+                    cz_sim_potential(p, 1, v1, info.image_len);
+                    for (size_t i = 0; i < info.image_len; i++) m = fmax(m, fabs(v1[i]));
+                    CZ_CHECK(m > 1.0, "slice 1 receives potential from below (max %g V·Å)", m);
+                    free(v1);
+                    free(b);
+                }
+                cz_sim_plan_destroy(p);
+            }
+            CZ_CHECK(memcmp(w[0], w[1], wl * sizeof(float)) == 0,
+                     "%s, finite projection: 1 and 2 threads identical", method_name());
+            int finite = 1;
+            for (size_t i = 0; i < wl; i++) finite &= isfinite(w[0][i]);
+            CZ_CHECK(finite, "finite exit wave");
+            free(w[0]);
+            free(w[1]);
+        }
     }
 
     /* --- Errors. */

@@ -1,5 +1,6 @@
 /**
- * cz_sim.h — libczsim: multislice HRTEM simulation on FFTW3 (single precision).
+ * cz_sim.h — libczsim: multislice HRTEM simulation on FFTW3 (single precision; double as an
+ * option, CZ_SIM_DOUBLE).
  *
  * Conventions (in addition to those of cz_base.h):
  *  - Units: Å, eV, degrees. Other units are in the name (energy_ev, aperture_mrad). Aberration
@@ -21,13 +22,14 @@
  *    the function and the bad value. Nothing prints, exits or aborts on bad input.
  *  - Thread safety: every function is reentrant. A cz_sim_plan serves one call at a time (it owns
  *    the workspace); distinct plans may be used concurrently from different threads. FFTW planning
- *    is serialised internally by one mutex.
+ *    is serialised internally (one mutex per FFTW precision library).
  *  - Determinism: results are bitwise identical for any nthreads (OpenMP threads only split
  *    independent rows, columns and pixels; every 1-D FFT uses the same FFTW plan).
  *
- * Memory cap: opts.max_pixels (default 2^26 = 8192²) bounds nx·ny; a plan holds about
- * (42 + 2·nspecies) bytes per pixel (47 when the last slice is thinner than the others), i.e.
- * 2.9 GB at the cap.
+ * Memory cap: opts.max_pixels (default 2^26 = 8192²) bounds nx·ny; a plan holds about 42 bytes
+ * per pixel (+2·nspecies with CZ_SIM_POTENTIAL_FOURIER, +5 when the last slice is thinner than
+ * the others, +4 with finite projection), i.e. 2.9 GB at the cap; CZ_SIM_DOUBLE adds about 80
+ * (+16 for a thinner last slice, +4·nspecies with CZ_SIM_POTENTIAL_FOURIER).
  *
  * FFTW wisdom is read from and written to opts.wisdom_path, or when that is NULL to
  * $CZ_FFTW_WISDOM, else $XDG_CACHE_HOME/cz/fftw-wisdom-f, else $HOME/.cache/cz/fftw-wisdom-f.
@@ -54,7 +56,8 @@ typedef enum cz_sim_param {
     CZ_SIM_LOBATO = 1    /**< Lobato & Van Dyck, Acta Cryst. A70 (2014) 636 */
 } cz_sim_param;
 
-/** How atoms are placed on the grid before the Fourier-space scattering factor is applied. */
+/** How atoms are placed on the grid before the Fourier-space scattering factor is applied
+ *  (CZ_SIM_POTENTIAL_FOURIER). */
 typedef enum cz_sim_spread {
     /** Cubic B-spline (4 × 4 pixels per atom), divided out in Fourier space by its sampled
      *  transform (smooth-PME correction): exact for atoms on pixels, cardinal-spline accurate in
@@ -86,6 +89,37 @@ typedef enum cz_sim_projection {
     CZ_SIM_FINITE = 1
 } cz_sim_projection;
 
+/** How the projected potential of a slice is put on the grid (infinite projection, and each
+ *  atom's own-slice part with finite projection). Both give each atom the grid integral F(0)
+ *  exactly. Accuracy and cost of both, and why real space is the default: docs/sim.md. */
+typedef enum cz_sim_potential_method {
+    /** Particle mesh: atoms spread with the opts.spread kernel, scattering factor applied in
+     *  Fourier space. The grid potential is band-limited: its spectrum is exact inside the grid's
+     *  Nyquist square for atoms on pixels (4e-3 relative RMS inside the antialias band for atoms
+     *  between pixels), while in real space it rings along the grid axes (−1 … −6 % of v_z). */
+    CZ_SIM_POTENTIAL_FOURIER = 0,
+    /** Superposition of tabulated radial profiles v_z(r) sampled at the pixel centres (exact
+     *  sub-pixel placement, periodic images by wrap-around): pointwise within 2e-4 of v_z at
+     *  every pixel with 0.1 Å ≤ r < R_t. Per species, R_t is the radius beyond which v_z holds
+     *  1e-4 of F(0) (3.6 Å for C, 3.9 Å for Au, up to 9 Å for alkali metals); the profile is
+     *  tapered smoothly to 0 at R_t + 0.5 Å and the annulus keeps the tail's mass. The mass that
+     *  point sampling misses at the logarithmic core is added to the four pixels around the
+     *  atom. Its spectrum inside the band carries the aliased content beyond Nyquist (1–3e-2
+     *  relative RMS at 0.1 Å sampling); exit waves are closer to the converged multislice than
+     *  with the particle mesh. Default. */
+    CZ_SIM_POTENTIAL_REALSPACE = 1
+} cz_sim_potential_method;
+
+/** Floating-point precision of the potential and the multislice. */
+typedef enum cz_sim_precision {
+    CZ_SIM_SINGLE = 0, /**< complex64 waves, blocked float FFTs (fast path) */
+    /** complex128 throughout the potential and the multislice (FFTW double plans, FFTW_ESTIMATE,
+     *  one thread per FFT): for checking rounding, not for speed. Read its exit wave with
+     *  cz_sim_run_double / cz_sim_propagate_double (cz_sim_run rounds it to complex64). Needs
+     *  libczsim built with libfftw3 (CZ_SIM_HAVE_FFTW_DOUBLE); otherwise CZ_ENOTSUP. */
+    CZ_SIM_DOUBLE = 1
+} cz_sim_precision;
+
 /** Options for cz_sim_plan_create. Fill with cz_sim_opts_default() first. */
 typedef struct cz_sim_opts {
     double energy_ev;         /**< beam energy in eV (default 300e3); > 0 */
@@ -104,6 +138,10 @@ typedef struct cz_sim_opts {
                                    0..CZ_SIM_TILT_MAX_MRAD; enters the propagator (small angle) */
     double tilt_azimuth_deg;  /**< direction of the tilt in the xy plane from +x, deg (default 0) */
     cz_sim_projection projection; /**< default CZ_SIM_INFINITE */
+    cz_sim_potential_method potential_method; /**< default CZ_SIM_POTENTIAL_REALSPACE;
+                                   spread = CZ_SIM_SPREAD_ABTEM selects abTEM's particle mesh
+                                   whatever this says */
+    cz_sim_precision precision;               /**< default CZ_SIM_SINGLE */
 } cz_sim_opts;
 
 /** Sizes and derived constants of a plan (see cz_sim_plan_info). */
@@ -140,7 +178,8 @@ CZ_API const char *cz_sim_last_error(void);
 /** Static English description of a status code. */
 CZ_API const char *cz_sim_strerror(cz_status status);
 
-/** Fill *opts with defaults (300 keV, 0.05 Å, 2 Å slices, Kirkland, B-spline spreading). */
+/** Fill *opts with defaults (300 keV, 0.05 Å, 2 Å slices, Kirkland, infinite projection,
+ *  real-space potential, single precision). */
 CZ_API void cz_sim_opts_default(cz_sim_opts *opts);
 
 /** Fill *ctf with a perfect lens: all C_nm = 0, no aperture, no envelopes. */
@@ -232,7 +271,9 @@ CZ_API cz_status cz_sim_plan_info(const cz_sim_plan *plan, cz_sim_info *info);
  * wholly in slice floor(z / slice_thickness); z = Lz is put in the last slice. With
  * CZ_SIM_FINITE each slice receives the slab integral of every atom's 3-D potential over its
  * depth (atoms reach 3–5.5 Å, where V falls below 1e-4 of its value at 0.5 Å; the first and last
- * slices extend to ∓∞); this call then also tabulates the slab integrals of each species.
+ * slices extend to ∓∞); this call then also tabulates the slab integrals of each species. It
+ * also makes the species tables of the potential method (radial profiles, or Fourier-space
+ * factors).
  * Positions with x or y outside [0, L) are wrapped into the cell (periodic), unless
  * CZ_SIM_REFUSE_OUTSIDE was set, which refuses them; z outside [0, Lz] is always refused.
  * Replaces any previous atoms. Allocates (the run calls do not).
@@ -248,7 +289,8 @@ CZ_API cz_status cz_sim_set_atoms(cz_sim_plan *plan, size_t n, const double xyz[
 
 /**
  * Projected potential of one slice on the grid, V·Å (the sum over all slices is the total
- * projected potential). Same discretisation the multislice uses.
+ * projected potential). Same discretisation the multislice uses (computed in double precision
+ * with CZ_SIM_DOUBLE).
  * @param slice  slice index < nslices
  * @param v      [nx·ny] out, x fastest
  * @param len    length of v; must be ≥ image_len
@@ -261,7 +303,8 @@ CZ_API cz_status cz_sim_potential(cz_sim_plan *plan, size_t slice, double v[], s
  * t = bandlimit(exp(iσV)); ψ ← ψ·t; ψ ← IFFT(P·A·FFT(ψ)) with P for that slice's thickness.
  * The result is the exit wave at z = Lz. Vacuum slices ahead of the first atom are skipped (they
  * leave the plane wave unchanged). The plan keeps the exit wave's spectrum for cz_sim_image with
- * wave = NULL. Allocates nothing.
+ * wave = NULL. With a CZ_SIM_DOUBLE plan the run is done in double precision and the exit wave
+ * rounded to complex64 (cz_sim_run_double returns it unrounded). Allocates nothing.
  * @param wave [wave_len] out: the exit wave (interleaved complex float)
  * @param len  length of wave in floats; must be ≥ wave_len
  * @return CZ_OK; CZ_EINVAL (NULL); CZ_ERANGE (len too small, nothing written).
@@ -276,6 +319,26 @@ CZ_API cz_status cz_sim_run(cz_sim_plan *plan, float wave[], size_t len);
  */
 CZ_API cz_status cz_sim_propagate(cz_sim_plan *plan, size_t first, size_t count, float wave[],
                                   size_t len);
+
+/**
+ * cz_sim_run for a plan made with precision = CZ_SIM_DOUBLE: the exit wave as interleaved
+ * complex double, wave[2p] = Re, wave[2p+1] = Im (numpy complex128). The potential, the
+ * transmission function and every FFT are computed in double precision (with single-precision
+ * plans cz_sim_run is the only run call). Like cz_sim_run it keeps the exit wave's spectrum (in
+ * single precision) for cz_sim_image with wave = NULL. Allocates nothing.
+ * @param wave [wave_len] out: the exit wave (2·nx·ny doubles)
+ * @param len  length of wave in doubles; must be ≥ wave_len
+ * @return CZ_OK; CZ_EINVAL (NULL, or a single-precision plan); CZ_ERANGE (len too small).
+ */
+CZ_API cz_status cz_sim_run_double(cz_sim_plan *plan, double wave[], size_t len);
+
+/**
+ * cz_sim_propagate for a plan made with precision = CZ_SIM_DOUBLE, on a complex double wave in
+ * place (see cz_sim_run_double).
+ * @return CZ_OK; CZ_EINVAL (NULL, range beyond nslices, single-precision plan); CZ_ERANGE.
+ */
+CZ_API cz_status cz_sim_propagate_double(cz_sim_plan *plan, size_t first, size_t count,
+                                         double wave[], size_t len);
 
 /**
  * Image intensity from a stored exit wave: I = |IFFT(FFT(ψ)·H·aperture)|² with
