@@ -349,9 +349,11 @@ cz_status czi_rs_prepare(cz_sim_plan *p, int dbl) {
         size_t na = p->slice_start[s + 1] - p->slice_start[s];
         if (na > maxat) maxat = na;
     }
-    /* Rows an atom's footprint spans, and so row blocks it touches (at most). */
+    /* Rows an atom's footprint spans, and so row blocks it touches (at most): a run of S rows
+     * meets ⌈S/blk⌉ + 1 blocks, and one more when it wraps across the periodic edge of a grid
+     * whose height is not a multiple of the block (the partial last block, then block 0). */
     size_t smax = (size_t)(2.0 * rcmax / p->dy) + 2;
-    rs->nbpa = (smax + CZI_FFT_BLOCK - 1) / CZI_FFT_BLOCK + 1;
+    rs->nbpa = (smax + CZI_FFT_BLOCK - 1) / CZI_FFT_BLOCK + 2;
     if (rs->nbpa > rs->nrb) rs->nbpa = rs->nrb;
     rs->maxatoms = maxat;
     rs->atoms = malloc((maxat ? maxat : 1) * sizeof *rs->atoms);

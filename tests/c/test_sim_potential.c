@@ -509,5 +509,39 @@ int main(void) {
     }
     free(v);
     free(v2);
+    /* --- Regression: grids whose height is not a multiple of the 16-row FFT block, with atoms
+     * whose footprints wrap across the periodic edge, touch the partial last block and block 0:
+     * up to ⌈S/16⌉ + 2 blocks. The per-atom block sums must hold them (an overrun here once
+     * corrupted memory silently in Release builds; Debug builds assert). A sweep over grid
+     * heights and sub-row offsets meets every wrap alignment; every atom keeps its integral. */
+    {
+        size_t bad = 0, runs = 0;
+        for (size_t nodd = 97; nodd <= 143; nodd += 3) {
+            cz_sim_plan *p = make_plan(CZ_SIM_KIRKLAND, REALSPACE, nodd, 0);
+            if (!p) continue;
+            double d = 20.0 / (double)nodd, xyz[32][3], want = 0, f0 = 0, k0z = 0;
+            int zz[32];
+            for (int i = 0; i < 32; i++) {
+                xyz[i][0] = 0.61 * i + 0.11;
+                /* y sweeps 2 rows across the edge at y = 0 in steps of 1/16 row. */
+                xyz[i][1] = fmod(20.0 + (i / 16.0 - 1.0) * d, 20.0);
+                xyz[i][2] = 1.7;
+                zz[i] = (i % 3) ? 6 : 79;
+                cz_sim_scattering_factor(zz[i], CZ_SIM_KIRKLAND, 1, &k0z, &f0);
+                want += f0;
+            }
+            size_t n2 = nodd * nodd;
+            double *vodd = malloc(n2 * sizeof *vodd);
+            if (vodd && cz_sim_set_atoms(p, 32, CZ_CROWS(xyz), zz) == CZ_OK &&
+                cz_sim_potential(p, 0, vodd, n2) == CZ_OK) {
+                runs++;
+                if (fabs(grid_sum(vodd, n2) * d * d - want) > 1e-5 * want) bad++;
+            }
+            free(vodd);
+            cz_sim_plan_destroy(p);
+        }
+        CZ_CHECK(runs == 16 && bad == 0,
+                 "wrapped footprints on odd grids: %zu of %zu grids lose mass", bad, runs);
+    }
     return cz_test_summary("test_sim_potential");
 }
