@@ -59,7 +59,11 @@ const char *const cli_image_help[] = {
     "  --fft-friendly          round the grid up to 2^a 3^b 5^c 7^d\n"
     "  --slice A               slice thickness, Å (default 2); alias --slice-thickness\n"
     "  --potential NAME        kirkland or lobato scattering factors (default kirkland)\n"
-    "  --spread NAME           bspline (default) or abtem (abTEM 1.0's scheme, for comparison)\n"
+    "  --potential-method NAME realspace (default: tabulated radial profiles summed at pixel\n"
+    "                          centres, pointwise exact) or fourier (particle mesh, band-limited)\n"
+    "  --spread NAME           fourier method's kernel: bspline (default) or abtem (abTEM 1.0's\n"
+    "                          scheme, for comparison; selects the fourier method)\n"
+    "  --precision NAME        single (default, fast) or double (a plain double-precision path)\n"
     "  --projection NAME       infinite (default: each atom wholly in its slice) or finite (the\n"
     "                          3-D potential integrated over each slice)\n"
     "  --tilt-mrad T           beam tilt against the z axis, mrad (default 0, at most 100)\n"
@@ -195,6 +199,8 @@ enum {
     OPT_SLICE,
     OPT_POTENTIAL,
     OPT_SPREAD,
+    OPT_POTENTIAL_METHOD,
+    OPT_PRECISION,
     OPT_ANTIALIAS,
     OPT_ANTIALIAS_TAPER,
     OPT_REFUSE_OUTSIDE,
@@ -251,6 +257,8 @@ static const cli_opt image_opts[] = {
     {"--slice", "--slice-thickness", 1, OPT_SLICE},
     {"--potential", NULL, 1, OPT_POTENTIAL},
     {"--spread", NULL, 1, OPT_SPREAD},
+    {"--potential-method", NULL, 1, OPT_POTENTIAL_METHOD},
+    {"--precision", NULL, 1, OPT_PRECISION},
     {"--antialias", NULL, 1, OPT_ANTIALIAS},
     {"--antialias-taper", NULL, 1, OPT_ANTIALIAS_TAPER},
     {"--refuse-outside", NULL, 0, OPT_REFUSE_OUTSIDE},
@@ -757,6 +765,8 @@ static int parse_camera_grid(image_args *A, const char *opt, const char *text) {
 static int apply(image_args *A, int id, const char *v, const char *opt) {
     static const char *const params[] = {"kirkland", "lobato"};
     static const char *const spreads[] = {"bspline", "abtem"};
+    static const char *const methods[] = {"fourier", "realspace"};
+    static const char *const precisions[] = {"single", "double"};
     static const char *const planners[] = {"measure", "estimate"};
     static const char *const projections[] = {"infinite", "finite"};
     cz_sim_opts *o = &A->opts;
@@ -799,6 +809,14 @@ static int apply(image_args *A, int id, const char *v, const char *opt) {
         case OPT_SPREAD:
             if (parse_choice(opt, v, spreads, 2, &k) != 0) return -1;
             o->spread = k == 0 ? CZ_SIM_SPREAD_BSPLINE : CZ_SIM_SPREAD_ABTEM;
+            return 0;
+        case OPT_POTENTIAL_METHOD:
+            if (parse_choice(opt, v, methods, 2, &k) != 0) return -1;
+            o->potential_method = k == 0 ? CZ_SIM_POTENTIAL_FOURIER : CZ_SIM_POTENTIAL_REALSPACE;
+            return 0;
+        case OPT_PRECISION:
+            if (parse_choice(opt, v, precisions, 2, &k) != 0) return -1;
+            o->precision = k == 0 ? CZ_SIM_SINGLE : CZ_SIM_DOUBLE;
             return 0;
         case OPT_ANTIALIAS:
             if (parse_sign(opt, v, 1, &x) != 0) return -1;

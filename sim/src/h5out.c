@@ -216,6 +216,9 @@ static void write_root(writer *w, const cz_sim_h5_record *rec) {
     attr_double(w, f, "tilt_mrad", o->tilt_mrad);
     attr_double(w, f, "tilt_azimuth_deg", o->tilt_azimuth_deg);
     attr_string(w, f, "spread", spread_name(o->spread));
+    attr_string(w, f, "potential_method",
+                o->potential_method == CZ_SIM_POTENTIAL_REALSPACE ? "realspace" : "fourier");
+    attr_string(w, f, "precision", o->precision == CZ_SIM_DOUBLE ? "double" : "single");
     attr_double(w, f, "antialias_cutoff_nyquist", o->antialias_cutoff);
     attr_double(w, f, "antialias_taper", o->antialias_taper);
     attr_double(w, f, "antialias_kmax_per_a", in->kmax_antialias);

@@ -244,4 +244,25 @@ cp "$WORK/out/au.h5" "$WORK/out/keep.h5"
 expect_fail "bad run" 2 "--slice must be > 0" image "$WORK/au.xyz" -o "$WORK/out/keep.h5" --slice -1
 check "existing file untouched" cmp -s "$WORK/out/au.h5" "$WORK/out/keep.h5"
 
+# Potential method and precision: recorded as attributes, and the two methods and the two
+# precisions agree (same physics; the methods differ at the per-cent level, the precisions by
+# rounding).
+expect_ok "fourier potential, double precision" image "$WORK/au.xyz" -o "$WORK/out/pd.h5" \
+    "${COMMON[@]}" --potential-method fourier --precision double
+expect_ok "real-space potential, single precision" image "$WORK/au.xyz" -o "$WORK/out/ps.h5" \
+    "${COMMON[@]}" --potential-method realspace --precision single
+check "method and precision attributes; images agree" "$PY" - "$WORK/out/pd.h5" "$WORK/out/ps.h5" <<'PYEOF'
+import sys
+import h5py
+import numpy as np
+with h5py.File(sys.argv[1], "r") as a, h5py.File(sys.argv[2], "r") as b:
+    assert a.attrs["precision"] == "double" and a.attrs["potential_method"] == "fourier"
+    assert b.attrs["precision"] == "single" and b.attrs["potential_method"] == "realspace"
+    ia, ib = a["images"][...], b["images"][...]
+    rms = np.sqrt(np.mean((ia - ib) ** 2)) / np.sqrt(np.mean(ib ** 2))
+    assert rms < 0.05, rms
+PYEOF
+run image "$WORK/au.xyz" -o "$WORK/out/bad.h5" --precision quad
+check "--precision quad refused (exit 2)" test "$RC" -eq 2
+
 finish
