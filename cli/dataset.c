@@ -19,6 +19,7 @@
 #include <math.h>
 #include <png.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,8 +75,10 @@ const char *const cli_dataset_help[] = {
     "  --print-default        print the embedded default config and exit\n"
     "  -h, --help             show this help\n"
     "\n"
-    "Under mpirun (Open MPI) or another launcher that sets PMI_RANK/PMI_SIZE, each rank takes\n"
-    "every size-th shard; the last rank to finish writes the manifest.\n"
+    "Under Open MPI's mpirun, cz loads libmpi.so.40 at run time: each rank takes every\n"
+    "size-th shard, the ranks agree on the outcome, and rank 0 writes the manifest. Under\n"
+    "another launcher that sets PMI_RANK/PMI_SIZE the split is the same and the last process\n"
+    "to finish writes the manifest.\n"
     "Exit status: 0 success, 2 bad command line or config, 1 failure while running.\n"
     "\n"
     "Examples:\n"
@@ -326,22 +329,44 @@ static int write_text(const char *path, const char *text) {
     return CLI_OK;
 }
 
-/* Leftover temporaries of killed runs, for the shards this process owns. */
-static void remove_stale(const char *dir, long part, long nparts) {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        unsigned long k;
-        char tail[8];
-        if (sscanf(e->d_name, "shard-%lu.h5.tm%1s", &k, tail) == 2 &&
-            (long)(k % (unsigned long)nparts) == part) {
-            char path[4400];
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            remove(path);
+/* Leftover temporaries of killed runs (every write goes to NAME.tmp.PID, then is renamed):
+ * those of the shards this process owns and of their previews, whoever wrote them; and those of
+ * the manifest and config.json when their writer is no longer running on this host. */
+static int pid_dead(const char *name) {
+    const char *t = strstr(name, ".tmp.");
+    if (!t) return 0;
+    char *end;
+    long pid = strtol(t + 5, &end, 10);
+    if (*end || pid <= 0) return 0;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+static void remove_stale(const ds_config *cfg, const char *dir, long part, long nparts) {
+    for (int sub = 0; sub < 2; ++sub) {
+        char dpath[4200];
+        snprintf(dpath, sizeof dpath, sub ? "%s/previews" : "%s", dir);
+        DIR *d = opendir(dpath);
+        if (!d) continue;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            unsigned long k, img;
+            char tail[8];
+            int stale = 0;
+            if (!sub && sscanf(e->d_name, "shard-%lu.h5.tm%1s", &k, tail) == 2)
+                stale = (long)(k % (unsigned long)nparts) == part;
+            else if (sub && sscanf(e->d_name, "sample-%lu-image-%lu.png.tm%1s", &k, &img, tail) == 3)
+                stale = (long)((k / cfg->shard_size) % (unsigned long)nparts) == part;
+            else if (!sub && (strncmp(e->d_name, "manifest.json.tmp.", 18) == 0 ||
+                              strncmp(e->d_name, "config.json.tmp.", 16) == 0))
+                stale = pid_dead(e->d_name);
+            if (stale) {
+                char path[4600];
+                snprintf(path, sizeof path, "%s/%s", dpath, e->d_name);
+                remove(path);
+            }
         }
+        closedir(d);
     }
-    closedir(d);
 }
 
 /* ---- previews -------------------------------------------------------------------------------- */
@@ -433,15 +458,19 @@ static int write_preview(const char *path, const float *img, const uint8_t *mask
             p2[2] = mask[i] ? (unsigned char)(0.55 * v) : v;
         }
     }
-    char tmp[4200], err[256] = "";
+    char tmp[4400], err[256] = "";
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     FILE *fp = fopen(tmp, "wb");
     int rc = -1;
+    if (!fp) snprintf(err, sizeof err, "%s", strerror(errno));
     if (fp) {
         png_err_ctx e = {err, sizeof err};
         rc = png_rgb(fp, (int)W, (int)ny, rgb, &e);
         if (fclose(fp) != 0) rc = -1;
-        if (rc == 0 && rename(tmp, path) != 0) rc = -1;
+        if (rc == 0 && rename(tmp, path) != 0) {
+            snprintf(err, sizeof err, "%s", strerror(errno));
+            rc = -1;
+        }
         if (rc != 0) remove(tmp);
     }
     free(hist);
@@ -1137,6 +1166,61 @@ static void run_free(run *R) {
     free(R->config_json);
 }
 
+/* Every process ends here, with its own status: under MPI the ranks agree on the outcome and
+ * add up their counts and times (one collective, so a rank that failed early just waits for the
+ * others); then one process writes the manifest once every shard exists: rank 0 under MPI,
+ * otherwise whichever part finds the set complete (its bytes do not depend on which). */
+static int finish_run(run *R, const ds_args *A, ds_mpi *mpi, int rc, size_t written,
+                      size_t skipped, size_t nshards, double wall0, int threads) {
+    const ds_config *cfg = R->cfg;
+    int have_run = nshards > 0 && R->nimg > 0;
+    if (mpi->active) {
+        timings *t = &R->t;
+        double mx[2] = {rc == CLI_OK ? 0 : rc == CLI_USAGE ? 1 : 2, now() - wall0};
+        double sm[15] = {(double)written, (double)skipped, t->structure, t->relax, t->plan,
+                         t->potential, t->multislice, t->masks, t->imaging, t->labels,
+                         t->writing, (double)t->samples, (double)t->phonon_runs,
+                         (double)t->images, (double)t->conditions};
+        if (ds_mpi_sum(mpi, mx, 2, 1) != 0 || ds_mpi_sum(mpi, sm, 15, 0) != 0)
+            return cli_error(CLI_FAIL, CMD, "MPI_Allreduce failed");
+        if (rc == CLI_OK && mx[0] > 0) {
+            if (mpi->rank == 0) cli_error(0, CMD, "stopped: another rank failed (see above)");
+            rc = mx[0] > 1 ? CLI_FAIL : CLI_USAGE;
+        }
+        written = (size_t)sm[0], skipped = (size_t)sm[1];
+        t->structure = sm[2], t->relax = sm[3], t->plan = sm[4], t->potential = sm[5];
+        t->multislice = sm[6], t->masks = sm[7], t->imaging = sm[8], t->labels = sm[9];
+        t->writing = sm[10], t->samples = (size_t)sm[11], t->phonon_runs = (size_t)sm[12];
+        t->images = (size_t)sm[13], t->conditions = (size_t)sm[14];
+        wall0 = now() - mx[1];
+        threads *= (int)mpi->size;
+        if (mpi->rank != 0) return rc;
+    }
+    if (rc != CLI_OK || !have_run) return rc;
+    char mpi_note[64];
+    snprintf(mpi_note, sizeof mpi_note, " (%ld MPI ranks)", mpi->size);
+    size_t complete = 0;
+    for (size_t k = 0; k < nshards; ++k) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/shard-%05zu.h5", A->out, k);
+        complete += file_exists(path);
+    }
+    double t0 = now();
+    if (complete == nshards && (rc = write_manifest(R, A->out, nshards)) != CLI_OK) return rc;
+    R->t.writing += now() - t0;
+    double wall = now() - wall0;
+    if (!A->quiet) {
+        printf("%zu samples (%zu images of %zu x %zu) in %zu shard%s: %zu written, %zu already "
+               "complete%s; %s in %.1f s%s\n",
+               cfg->n, cfg->n * R->nimg, R->nx, R->ny, nshards, nshards == 1 ? "" : "s",
+               written, skipped,
+               complete == nshards ? "" : " (other parts pending: no manifest yet)", A->out, wall,
+               mpi->active ? mpi_note : "");
+    }
+    if (A->timings) print_timings(R, wall, threads);
+    return CLI_OK;
+}
+
 int cli_dataset_main(int argc, char **argv) {
     ds_args A;
     ds_config cfg;
@@ -1153,11 +1237,24 @@ int cli_dataset_main(int argc, char **argv) {
     if (A.have_seed) cfg.seed = A.seed;
     if (A.phonons > 0) cfg.phonons = (size_t)A.phonons;
     double wall0 = now();
+    ds_mpi mpi;
+    char mpi_why[512];
     long rank, size;
-    mpi_rank(&rank, &size);
+    if (ds_mpi_start(&mpi, mpi_why, sizeof mpi_why)) {
+        rank = mpi.rank;
+        size = mpi.size;
+    } else {
+        if (mpi_why[0] && !A.quiet)
+            fprintf(stderr,
+                    "cz dataset: warning: %s; ranks split by the launcher's environment and the "
+                    "last to finish writes the manifest\n",
+                    mpi_why);
+        mpi_rank(&rank, &size);
+    }
     long part = A.part * size + rank, nparts = A.nparts * size;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     if (ncpu < 1) ncpu = 1;
+    size_t nshards = 0, written = 0, skipped = 0;
     R.cfg = &cfg;
     R.args = &A;
     R.nthreads = A.threads >= 0 ? (int)A.threads : size > 1 ? (int)(ncpu / size > 0 ? ncpu / size : 1) : 0;
@@ -1221,9 +1318,10 @@ int cli_dataset_main(int argc, char **argv) {
         free(pin.s);
         if (rc != CLI_OK) goto done;
     }
-    remove_stale(A.out, part, nparts);
+    remove_stale(&cfg, A.out, part, nparts);
 
-    size_t S = cfg.shard_size, nshards = (cfg.n + S - 1) / S;
+    size_t S = cfg.shard_size;
+    nshards = (cfg.n + S - 1) / S;
     size_t cpix = R.nx * R.ny, per = S * R.nimg;
     R.images = malloc(per * cpix * sizeof *R.images);
     R.masks = malloc(per * cpix);
@@ -1237,7 +1335,8 @@ int cli_dataset_main(int argc, char **argv) {
         goto done;
     }
 
-    progress pg = {isatty(STDERR_FILENO), A.quiet, 0, now(), now(), 0, 0};
+    /* Under several ranks only rank 0 shows its progress (one line on a terminal). */
+    progress pg = {isatty(STDERR_FILENO), A.quiet || rank > 0, 0, now(), now(), 0, 0};
     for (size_t k = 0; k < nshards; ++k) {
         if ((long)(k % (size_t)nparts) != part) continue;
         size_t lo = k * S, hi = lo + S < cfg.n ? lo + S : cfg.n;
@@ -1245,7 +1344,6 @@ int cli_dataset_main(int argc, char **argv) {
         snprintf(path, sizeof path, "%s/shard-%05zu.h5", A.out, k);
         if (!file_exists(path)) pg.total += hi - lo;
     }
-    size_t written = 0, skipped = 0;
     for (size_t k = 0; k < nshards; ++k) {
         if ((long)(k % (size_t)nparts) != part) continue;
         size_t lo = k * S, hi = lo + S < cfg.n ? lo + S : cfg.n;
@@ -1299,29 +1397,11 @@ int cli_dataset_main(int argc, char **argv) {
         progress_update(&pg, what, 1);
     }
     progress_end(&pg);
-
-    /* The manifest, once every shard exists (the last process to finish writes it; its bytes do
-     * not depend on which one). */
-    size_t complete = 0;
-    for (size_t k = 0; k < nshards; ++k) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/shard-%05zu.h5", A.out, k);
-        complete += file_exists(path);
-    }
-    double t0 = now();
-    if (complete == nshards && (rc = write_manifest(&R, A.out, nshards)) != CLI_OK) goto done;
-    R.t.writing += now() - t0;
-    double wall = now() - wall0;
-    if (!A.quiet) {
-        printf("%zu samples (%zu images of %zu x %zu) in %zu shard%s: %zu written, %zu already "
-               "complete%s; %s in %.1f s\n",
-               cfg.n, cfg.n * R.nimg, R.nx, R.ny, nshards, nshards == 1 ? "" : "s", written,
-               skipped, complete == nshards ? "" : " (other parts pending: no manifest yet)",
-               A.out, wall);
-    }
-    if (A.timings) print_timings(&R, wall, R.nthreads > 0 ? R.nthreads : (int)ncpu);
     rc = CLI_OK;
 done:
+    rc = finish_run(&R, &A, &mpi, rc, written, skipped, nshards, wall0,
+                    R.nthreads > 0 ? R.nthreads : (int)ncpu);
+    ds_mpi_end(&mpi);
     run_free(&R);
     ds_config_free(&cfg);
     return rc;

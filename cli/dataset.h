@@ -210,4 +210,20 @@ int ds_h5_write_shard(const char *path, const ds_shard_data *d, char *err, size_
 /* "1.12.x" of the linked HDF5 library. */
 const char *ds_h5_version(void);
 
+/* ---- MPI (dataset_mpi.c): Open MPI opened at run time under its launcher ---------------------- */
+
+typedef struct ds_mpi {
+    int active; /* MPI_Init succeeded: collectives below are real */
+    long rank, size;
+} ds_mpi;
+
+/* Under Open MPI's launcher (OMPI_COMM_WORLD_SIZE set) load libmpi.so.40 and MPI_Init: returns 1
+ * with rank/size. Returns 0 (size 1) without a launcher, or when loading or MPI_Init failed, with
+ * the reason in why (empty without a launcher). */
+int ds_mpi_start(ds_mpi *m, char *why, size_t whylen);
+/* In place over all ranks: v[i] = sum (max = 0) or maximum (max = 1). No-op when not active. */
+int ds_mpi_sum(ds_mpi *m, double *v, int n, int max);
+void ds_mpi_barrier(ds_mpi *m);
+void ds_mpi_end(ds_mpi *m);
+
 #endif /* CZ_CLI_DATASET_H */

@@ -102,23 +102,78 @@ check "h5py reads shapes, dtypes, metadata ($(tail -1 "$WORK/h5check"))" \
 expect_ok "rerun skips complete shards" dataset "$TINY" --out "$WORK/a" -n 4
 check "rerun reports 0 written" grep -q "0 written, 2 already complete" "$WORK/stdout"
 
-# ---- kill -9 and resume --------------------------------------------------------------------
-# Slower settings (8 phonons, 1 thread, 6 samples in 3 shards) so the kill lands mid-run.
+# ---- kill -9 at random moments, then resume ------------------------------------------------
+# Slower settings (8 phonons, 1 thread, 6 samples in 3 shards) so the kills land mid-run. The
+# kill times are drawn uniformly over the reference run's duration from a printed seed
+# (CZ_TEST_KILL_SEED=S repeats a run's moments); each restart resumes the previous one.
 SLOW=(-n 6 --phonons 8 --threads 1 --quiet)
+t0=$(date +%s%N)
 expect_ok "uninterrupted reference" dataset "$TINY" --out "$WORK/ref" "${SLOW[@]}"
-"$CZ" dataset "$TINY" --out "$WORK/killed" "${SLOW[@]}" >/dev/null 2>&1 &
+ref_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+kill_seed=${CZ_TEST_KILL_SEED:-$(( $(date +%s) % 100000 ))}
+RANDOM=$kill_seed
+kills=0 moments="" scale=1000
+for round in $(seq 1 16); do
+    if [ -f "$WORK/killed/manifest.json" ]; then
+        # A run finished before its kill: start over, with kill times drawn from a shorter span.
+        [ "$kills" -ge 2 ] && break
+        rm -rf "$WORK/killed"
+    fi
+    # Over what is left of the run: the 3 shards' share still missing, plus the start-up.
+    left=$(( 3 - $(ls "$WORK/killed" 2>/dev/null | grep -c '^shard-.*h5$') ))
+    span=$(( ref_ms * left * scale / 3000 + 30 ))
+    delay_ms=$(( (RANDOM * 32768 + RANDOM) % span ))
+    "$CZ" dataset "$TINY" --out "$WORK/killed" "${SLOW[@]}" >/dev/null 2>&1 &
+    pid=$!
+    sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
+    if kill -9 "$pid" 2>/dev/null; then
+        kills=$((kills + 1))
+        moments="$moments ${delay_ms}ms($(ls "$WORK/killed" 2>/dev/null | grep -c '^shard-.*h5$')sh)"
+    else
+        scale=$((scale / 2))
+    fi
+    wait "$pid" 2>/dev/null
+done
+echo "# kill seed $kill_seed, reference ${ref_ms} ms, killed at:$moments"
+check "at least two kills -9 landed mid-run (seed $kill_seed:$moments)" [ "$kills" -ge 2 ]
+expect_ok "resume after the kills" dataset "$TINY" --out "$WORK/killed" "${SLOW[@]}"
+check "resumed data equal the uninterrupted run (h5py; kill seed $kill_seed)" \
+    same_data "$WORK/ref" "$WORK/killed"
+check "resumed files equal the uninterrupted run (bytes; kill seed $kill_seed)" \
+    same_dataset "$WORK/ref" "$WORK/killed"
+check "no temporaries left after the resume" \
+    [ -z "$(find "$WORK/killed" -name '*.tmp.*' -print -quit)" ]
+# A kill at one fixed moment (right after the first shard appears) is always exercised too.
+"$CZ" dataset "$TINY" --out "$WORK/killed1" "${SLOW[@]}" >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 1 2000); do
-    [ -f "$WORK/killed/shard-00000.h5" ] && break
+    [ -f "$WORK/killed1/shard-00000.h5" ] && break
     sleep 0.005
 done
 kill -9 "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 check "killed after the first shard, before the manifest" \
-    [ -f "$WORK/killed/shard-00000.h5" -a ! -f "$WORK/killed/manifest.json" ]
-expect_ok "resume" dataset "$TINY" --out "$WORK/killed" "${SLOW[@]}"
-check "resumed data equal the uninterrupted run (h5py)" same_data "$WORK/ref" "$WORK/killed"
-check "resumed files equal the uninterrupted run (bytes)" same_dataset "$WORK/ref" "$WORK/killed"
+    [ -f "$WORK/killed1/shard-00000.h5" -a ! -f "$WORK/killed1/manifest.json" ]
+expect_ok "resume" dataset "$TINY" --out "$WORK/killed1" "${SLOW[@]}"
+check "resumed files equal the uninterrupted run (bytes)" same_dataset "$WORK/ref" "$WORK/killed1"
+
+# Stale temporaries of a dead writer (a kill during a write) are removed on resume; a live
+# writer's are not touched.
+sleep 30 & live=$!
+touch "$WORK/killed1/manifest.json.tmp.999999999" "$WORK/killed1/config.json.tmp.$live" \
+    "$WORK/killed1/shard-00001.h5.tmp.999999999" \
+    "$WORK/killed1/previews/sample-000000-image-01.png.tmp.999999999"
+rm "$WORK/killed1/shard-00001.h5"
+expect_ok "resume removes stale temporaries" dataset "$TINY" --out "$WORK/killed1" "${SLOW[@]}"
+check "dead writers' temporaries removed" \
+    [ ! -e "$WORK/killed1/manifest.json.tmp.999999999" -a \
+      ! -e "$WORK/killed1/shard-00001.h5.tmp.999999999" -a \
+      ! -e "$WORK/killed1/previews/sample-000000-image-01.png.tmp.999999999" ]
+check "a live writer's temporary kept" [ -e "$WORK/killed1/config.json.tmp.$live" ]
+kill "$live" 2>/dev/null
+wait "$live" 2>/dev/null
+rm -f "$WORK/killed1/config.json.tmp.$live"
+check "and the dataset is still the uninterrupted run's" same_dataset "$WORK/ref" "$WORK/killed1"
 
 # ---- --shard i/n ---------------------------------------------------------------------------
 expect_ok "shard 1/2" dataset "$TINY" --out "$WORK/split" "${SLOW[@]}" --shard 1/2
@@ -126,13 +181,51 @@ check "one part alone writes no manifest" [ ! -f "$WORK/split/manifest.json" ]
 expect_ok "shard 0/2" dataset "$TINY" --out "$WORK/split" "${SLOW[@]}" --shard 0/2
 check "--shard 0/2 + 1/2 equal the unsplit run" same_dataset "$WORK/ref" "$WORK/split"
 
-# ---- MPI ranks (Open MPI's environment), when mpirun runs here ------------------------------
+# ---- MPI ranks (Open MPI), when mpirun runs here -------------------------------------------
+# Open MPI's own allocations are not ours: leak checking is off inside mpirun (sanitizer builds).
 if command -v mpirun >/dev/null 2>&1 &&
     mpirun --allow-run-as-root --oversubscribe -np 2 true >/dev/null 2>&1; then
-    mpirun --allow-run-as-root --oversubscribe -np 2 "$CZ" dataset "$TINY" --out "$WORK/mpi" \
-        "${SLOW[@]}" >/dev/null 2>"$WORK/mpi.err"
+    MPIRUN=(env ASAN_OPTIONS=detect_leaks=0 mpirun --allow-run-as-root --oversubscribe -np 2)
+    "${MPIRUN[@]}" "$CZ" dataset "$TINY" --out "$WORK/mpi" "${SLOW[@]}" >/dev/null 2>"$WORK/mpi.err"
     check "2 MPI ranks equal the unsplit run" same_dataset "$WORK/ref" "$WORK/mpi"
+    "${MPIRUN[@]}" "$CZ" dataset "$TINY" --out "$WORK/mpi2" -n 6 --phonons 8 --threads 1 \
+        >"$WORK/mpi2.out" 2>"$WORK/mpi2.err"
+    check "MPI: one summary, from rank 0, on 2 MPI ranks (libmpi loaded)" \
+        [ "$(grep -c '(2 MPI ranks)$' "$WORK/mpi2.out")" -eq 1 -a \
+          "$(grep -c 'samples (' "$WORK/mpi2.out")" -eq 1 ]
+    check "MPI: 3 written in all (rank counts added up)" grep -q ': 3 written, 0 already' "$WORK/mpi2.out"
+    # Rank 1 owns shard 1 (samples 2-3): a directory where its preview must go makes it fail;
+    # rank 0 finishes its shards, the ranks agree on failure, and no manifest is written.
+    sed 's/^  previews: 2/  previews: 6/' "$TINY" >"$WORK/prev6.yaml"
+    mkdir -p "$WORK/mpifail/previews/sample-000002-image-00.png/x"
+    "${MPIRUN[@]}" "$CZ" dataset "$WORK/prev6.yaml" --out "$WORK/mpifail" "${SLOW[@]}" \
+        >"$WORK/mpifail.out" 2>"$WORK/mpifail.err"
+    mrc=$?
+    check "MPI: one rank failing fails the run (exit $mrc)" [ "$mrc" -ne 0 ]
+    check "MPI: the failing rank names the preview" grep -q 'sample-000002-image-00.png' "$WORK/mpifail.err"
+    check "MPI: rank 0 says another rank failed" grep -q 'another rank failed' "$WORK/mpifail.err"
+    check "MPI: no manifest after a failed rank" [ ! -e "$WORK/mpifail/manifest.json" ]
+    check "MPI: rank 0's shards were still written" \
+        [ -f "$WORK/mpifail/shard-00000.h5" -a -f "$WORK/mpifail/shard-00002.h5" ]
+    rm -rf "$WORK/mpifail/previews/sample-000002-image-00.png"
+    "${MPIRUN[@]}" "$CZ" dataset "$WORK/prev6.yaml" --out "$WORK/mpifail" "${SLOW[@]}" >/dev/null 2>&1
+    check "MPI: resuming after the failure completes the run (same data as the unsplit run)" \
+        same_data "$WORK/ref" "$WORK/mpifail"
+    check "MPI: and its manifest" [ -f "$WORK/mpifail/manifest.json" ]
 fi
+
+# ---- files named inside scene: are relative to the config's directory ------------------------
+mkdir -p "$WORK/cfgdir"
+cp "$ROOT/examples/molecules/co.xyz" "$WORK/cfgdir/co.xyz"
+sed -e 's/^n: 4/n: 1/' -e 's/^      class: particle/      class: particle\n      ligands: {molecule: co.xyz, bond_length: 2.0, coverage: 0.3}/' \
+    "$TINY" >"$WORK/cfgdir/lig.yaml"
+check "the ligand config names co.xyz by a relative path" grep -q 'molecule: co.xyz' "$WORK/cfgdir/lig.yaml"
+expect_ok "a molecule next to the config is found from another working directory" \
+    dataset "$WORK/cfgdir/lig.yaml" --out "$WORK/lig" --quiet
+rm "$WORK/cfgdir/co.xyz"
+run dataset "$WORK/cfgdir/lig.yaml" --out "$WORK/lig-missing"
+check "a missing molecule file is an error naming it, nothing written (exit $RC)" \
+    [ "$RC" -ne 0 -a ! -e "$WORK/lig-missing" ] && printf '%s' "$ERR" | grep -q 'cfgdir/co.xyz'
 
 # ---- relax in the pipeline (skipped when cz was built without LAMMPS) -------------------------
 if "$CZ" relax --help >/dev/null 2>&1 && ! "$CZ" relax --help 2>&1 | grep -q "without"; then
