@@ -6,14 +6,14 @@
  * function with the GIL released, turns a failing cz_status into a Python exception carrying
  * cz_sim_last_error(), and converts the outputs. No physics, no defaults: option structs start
  * from cz_sim_opts_default() / cz_sim_ctf_default() and only arguments that were given (and are
- * not None) override a field.
+ * not None) override a field. plan_create takes cz_sim_opts by its field names as keywords.
  *
  * A plan lives in a PyCapsule whose destructor calls cz_sim_plan_destroy. A plan serves one call
  * at a time (it owns the workspace), so its capsule carries a lock that every call takes, without
  * the GIL, around the C work. A camera (cz_sim_detector) lives in a capsule of its own, with a
- * lock for cz_sim_detector_image (its workspace); cz_sim_detector_labels is reentrant. The error
- * message is thread-local and the C work runs on the calling thread, so reading it after
- * reacquiring the GIL gives this call's message.
+ * lock for cz_sim_detector_image (its workspace); cz_sim_detector_labels and
+ * cz_sim_detector_locate are reentrant. The error message is thread-local and the C work runs on
+ * the calling thread, so reading it after reacquiring the GIL gives this call's message.
  *
  * Exceptions: CZ_EINVAL → ValueError, CZ_ENOMEM → MemoryError, CZ_EIO → OSError, everything else
  * cz.CzError — the very class cz._cz defines, imported from it at module initialisation.
@@ -212,7 +212,9 @@ static PyObject *py_opts_default(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(
         dict_put(d, "flags", PyLong_FromUnsignedLong(o.flags)) < 0 ||
         dict_put(d, "tilt_mrad", PyFloat_FromDouble(o.tilt_mrad)) < 0 ||
         dict_put(d, "tilt_azimuth_deg", PyFloat_FromDouble(o.tilt_azimuth_deg)) < 0 ||
-        dict_put(d, "projection", PyLong_FromLong((long)o.projection)) < 0) {
+        dict_put(d, "projection", PyLong_FromLong((long)o.projection)) < 0 ||
+        dict_put(d, "potential_method", PyLong_FromLong((long)o.potential_method)) < 0 ||
+        dict_put(d, "precision", PyLong_FromLong((long)o.precision)) < 0) {
         Py_DECREF(d);
         return NULL;
     }
@@ -256,63 +258,85 @@ static PyObject *py_scherzer_defocus(PyObject *Py_UNUSED(self), PyObject *args) 
 /* Plan bindings                                                                               */
 /* ------------------------------------------------------------------------------------------ */
 
+/* The keywords of plan_create: the names of cz_sim_opts' fields. */
+static const char *const PLAN_KEYWORDS[] = {"energy_ev",   "sampling",         "nx",
+                                            "ny",          "slice_thickness",  "param",
+                                            "spread",      "antialias_cutoff", "antialias_taper",
+                                            "max_pixels",  "nthreads",         "flags",
+                                            "wisdom_path", "tilt_mrad",        "tilt_azimuth_deg",
+                                            "projection",  "potential_method", "precision",
+                                            NULL};
+
+/* kwargs[name], borrowed, or NULL when it is absent (or kwargs is NULL). */
+static PyObject *keyword(PyObject *kwargs, const char *name) {
+    return kwargs != NULL ? PyDict_GetItemString(kwargs, name) : NULL;
+}
+
+/* 1 when every key of kwargs is one of names (a NULL-terminated list); else 0 with a TypeError
+ * naming the first unknown keyword. */
+static int known_keywords(PyObject *kwargs, const char *const names[], const char *func) {
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (kwargs != NULL && PyDict_Next(kwargs, &pos, &key, &value)) {
+        const char *k = PyUnicode_Check(key) ? PyUnicode_AsUTF8(key) : NULL;
+        if (k == NULL) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_TypeError, "%s: keywords must be strings", func);
+            return 0;
+        }
+        int found = 0;
+        for (size_t i = 0; names[i] != NULL && !found; i++) found = strcmp(k, names[i]) == 0;
+        if (!found) {
+            PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%s'", func, k);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* plan_create(cell, **opts): opts by the names of cz_sim_opts' fields (PLAN_KEYWORDS), each given
+ * one (not None) overriding cz_sim_opts_default(); enumerations as the module's int constants. */
 static PyObject *py_plan_create(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"cell",
-                             "energy_ev",
-                             "sampling",
-                             "nx",
-                             "ny",
-                             "slice_thickness",
-                             "param",
-                             "spread",
-                             "antialias_cutoff",
-                             "antialias_taper",
-                             "max_pixels",
-                             "nthreads",
-                             "flags",
-                             "wisdom_path",
-                             "tilt_mrad",
-                             "tilt_azimuth_deg",
-                             "projection",
-                             NULL};
-    PyObject *cell_obj, *o[16] = {NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$OOOOOOOOOOOOOOOO:plan_create", kwlist,
-                                     &cell_obj, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6],
-                                     &o[7], &o[8], &o[9], &o[10], &o[11], &o[12], &o[13], &o[14],
-                                     &o[15]))
-        return NULL;
+    PyObject *cell_obj;
+    if (!PyArg_ParseTuple(args, "O:plan_create", &cell_obj)) return NULL;
+    if (!known_keywords(kwargs, PLAN_KEYWORDS, "plan_create")) return NULL;
     double cell[3][3];
     if (!set_table(cell_obj, "cell", 3, 3, &cell[0][0])) return NULL;
     cz_sim_opts opts;
     cz_sim_opts_default(&opts);
-    int param = (int)opts.param, spread = (int)opts.spread, projection = (int)opts.projection;
     size_t flags = opts.flags;
-    if (!set_double(o[0], &opts.energy_ev) || !set_double(o[1], &opts.sampling) ||
-        !set_size(o[2], "nx", &opts.nx) || !set_size(o[3], "ny", &opts.ny) ||
-        !set_double(o[4], &opts.slice_thickness) || !set_int(o[5], "param", &param) ||
-        !set_int(o[6], "spread", &spread) || !set_double(o[7], &opts.antialias_cutoff) ||
-        !set_double(o[8], &opts.antialias_taper) ||
-        !set_size(o[9], "max_pixels", &opts.max_pixels) ||
-        !set_int(o[10], "nthreads", &opts.nthreads) || !set_size(o[11], "flags", &flags) ||
-        !set_double(o[13], &opts.tilt_mrad) || !set_double(o[14], &opts.tilt_azimuth_deg) ||
-        !set_int(o[15], "projection", &projection))
+    /* Enumerations travel as ints; cz_sim_plan_create checks their values. */
+    int param = (int)opts.param, spread = (int)opts.spread, projection = (int)opts.projection;
+    int method = (int)opts.potential_method, precision = (int)opts.precision;
+    if (!set_double(keyword(kwargs, "energy_ev"), &opts.energy_ev) ||
+        !set_double(keyword(kwargs, "sampling"), &opts.sampling) ||
+        !set_size(keyword(kwargs, "nx"), "nx", &opts.nx) ||
+        !set_size(keyword(kwargs, "ny"), "ny", &opts.ny) ||
+        !set_double(keyword(kwargs, "slice_thickness"), &opts.slice_thickness) ||
+        !set_int(keyword(kwargs, "param"), "param", &param) ||
+        !set_int(keyword(kwargs, "spread"), "spread", &spread) ||
+        !set_double(keyword(kwargs, "antialias_cutoff"), &opts.antialias_cutoff) ||
+        !set_double(keyword(kwargs, "antialias_taper"), &opts.antialias_taper) ||
+        !set_size(keyword(kwargs, "max_pixels"), "max_pixels", &opts.max_pixels) ||
+        !set_int(keyword(kwargs, "nthreads"), "nthreads", &opts.nthreads) ||
+        !set_size(keyword(kwargs, "flags"), "flags", &flags) ||
+        !set_double(keyword(kwargs, "tilt_mrad"), &opts.tilt_mrad) ||
+        !set_double(keyword(kwargs, "tilt_azimuth_deg"), &opts.tilt_azimuth_deg) ||
+        !set_int(keyword(kwargs, "projection"), "projection", &projection) ||
+        !set_int(keyword(kwargs, "potential_method"), "potential_method", &method) ||
+        !set_int(keyword(kwargs, "precision"), "precision", &precision))
         return NULL;
-    if (projection != CZ_SIM_INFINITE && projection != CZ_SIM_FINITE)
-        return PyErr_Format(PyExc_ValueError, "projection must be INFINITE or FINITE (got %d)",
-                            projection);
-    opts.projection = (cz_sim_projection)projection;
-    if (param != CZ_SIM_KIRKLAND && param != CZ_SIM_LOBATO)
-        return PyErr_Format(PyExc_ValueError, "param must be KIRKLAND or LOBATO (got %d)", param);
-    if (spread != CZ_SIM_SPREAD_BSPLINE && spread != CZ_SIM_SPREAD_ABTEM)
-        return PyErr_Format(PyExc_ValueError,
-                            "spread must be SPREAD_BSPLINE or SPREAD_ABTEM (got %d)", spread);
+    opts.flags = (unsigned)flags;
     opts.param = (cz_sim_param)param;
     opts.spread = (cz_sim_spread)spread;
-    opts.flags = (unsigned)flags;
+    opts.projection = (cz_sim_projection)projection;
+    opts.potential_method = (cz_sim_potential_method)method;
+    opts.precision = (cz_sim_precision)precision;
     /* The wisdom path is borrowed by cz_sim_plan_create for the call only. */
     PyObject *wisdom = NULL;
-    if (given(o[12])) {
-        if (!PyUnicode_FSConverter(o[12], &wisdom)) return NULL;
+    PyObject *wisdom_obj = keyword(kwargs, "wisdom_path");
+    if (given(wisdom_obj)) {
+        if (!PyUnicode_FSConverter(wisdom_obj, &wisdom)) return NULL;
         opts.wisdom_path = PyBytes_AS_STRING(wisdom);
     }
     PyThread_type_lock lock = PyThread_allocate_lock();
@@ -420,6 +444,27 @@ static PyObject *py_run(PyObject *Py_UNUSED(self), PyObject *args) {
     float *data = PyArray_DATA((PyArrayObject *)wave);
     cz_status st;
     SIM_NOGIL_LOCKED(lock, st = cz_sim_run(plan, data, in.wave_len));
+    if (st != CZ_OK) {
+        Py_DECREF(wave);
+        return raise_status(st);
+    }
+    return wave;
+}
+
+/* The exit wave of a precision = DOUBLE plan, unrounded: complex128 (cz_sim_run_double). */
+static PyObject *py_run_double(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *cap;
+    if (!PyArg_ParseTuple(args, "O:run_double", &cap)) return NULL;
+    cz_sim_plan *plan;
+    PyThread_type_lock lock;
+    cz_sim_info in;
+    if (!plan_info(cap, &plan, &lock, &in)) return NULL;
+    npy_intp dims[2] = {(npy_intp)in.ny, (npy_intp)in.nx};
+    PyObject *wave = PyArray_SimpleNew(2, dims, NPY_COMPLEX128);
+    if (wave == NULL) return NULL;
+    double *data = PyArray_DATA((PyArrayObject *)wave);
+    cz_status st;
+    SIM_NOGIL_LOCKED(lock, st = cz_sim_run_double(plan, data, in.wave_len));
     if (st != CZ_OK) {
         Py_DECREF(wave);
         return raise_status(st);
@@ -911,6 +956,60 @@ static PyObject *py_detector_labels(PyObject *Py_UNUSED(self), PyObject *args) {
     return out;
 }
 
+/* Points (n, 2) in input pixel coordinates → (camera pixels (k, 2), point index (k,) int64): every
+ * appearance in the camera field (cz_sim_detector_locate; a size query, then the appearances). */
+static PyObject *py_detector_locate(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *cap, *xy_obj;
+    if (!PyArg_ParseTuple(args, "OO:detector_locate", &cap, &xy_obj)) return NULL;
+    PyThread_type_lock lock;
+    cz_sim_detector *det = get_detector(cap, &lock);
+    if (det == NULL) return NULL;
+    PyArrayObject *xy =
+        (PyArrayObject *)PyArray_FROMANY(xy_obj, NPY_DOUBLE, 0, 0, NPY_ARRAY_IN_ARRAY);
+    if (xy == NULL) return NULL;
+    if (PyArray_NDIM(xy) != 2 || PyArray_DIM(xy, 1) != 2) {
+        Py_DECREF(xy);
+        return PyErr_Format(PyExc_ValueError, "points must have shape (n, 2) (x, y)");
+    }
+    size_t n = (size_t)PyArray_DIM(xy, 0), k = 0;
+    const double(*in)[2] = n > 0 ? (const double(*)[2])PyArray_DATA(xy) : NULL;
+    double(*px)[2] = NULL;
+    size_t *which = NULL;
+    int nomem = 0;
+    cz_status st;
+    Py_BEGIN_ALLOW_THREADS st = cz_sim_detector_locate(det, n, in, NULL, NULL, 0, &k);
+    if (st == CZ_OK && k > 0) {
+        px = malloc(k * sizeof *px);
+        which = malloc(k * sizeof *which);
+        if (px != NULL && which != NULL)
+            st = cz_sim_detector_locate(det, n, in, px, which, k, &k);
+        else
+            nomem = 1;
+    }
+    Py_END_ALLOW_THREADS Py_DECREF(xy);
+    if (nomem || st != CZ_OK) {
+        free(px);
+        free(which);
+        return nomem ? PyErr_NoMemory() : raise_status(st);
+    }
+    npy_intp dims[2] = {(npy_intp)k, 2};
+    PyObject *apx = PyArray_SimpleNew(2, dims, NPY_DOUBLE);
+    PyObject *apt = PyArray_SimpleNew(1, dims, NPY_INT64);
+    if (apx == NULL || apt == NULL) {
+        Py_XDECREF(apx);
+        Py_XDECREF(apt);
+        free(px);
+        free(which);
+        return NULL;
+    }
+    if (k > 0) memcpy(PyArray_DATA((PyArrayObject *)apx), px, k * sizeof *px);
+    int64_t *pt = PyArray_DATA((PyArrayObject *)apt);
+    for (size_t q = 0; q < k; q++) pt[q] = (int64_t)which[q];
+    free(px);
+    free(which);
+    return Py_BuildValue("(NN)", apx, apt);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Ground truth                                                                                */
 /* ------------------------------------------------------------------------------------------ */
@@ -1167,11 +1266,14 @@ static PyMethodDef methods[] = {
     KWARGS(plan_create,
            "plan_create(cell, *, energy_ev, sampling, nx, ny, slice_thickness, param, spread, "
            "antialias_cutoff, antialias_taper, max_pixels, nthreads, flags, wisdom_path, "
-           "tilt_mrad, tilt_azimuth_deg, projection) -> plan "
-           "(cz_sim_plan_create; omitted or None = default)."),
+           "tilt_mrad, tilt_azimuth_deg, projection, potential_method, precision) -> plan "
+           "(cz_sim_plan_create; keywords are cz_sim_opts' fields, omitted or None = default)."),
     VARARGS(plan_info, "plan_info(plan) -> dict (cz_sim_plan_info)."),
     VARARGS(set_atoms, "set_atoms(plan, positions (n, 3), numbers (n,)) (cz_sim_set_atoms)."),
     VARARGS(run, "run(plan) -> complex64 (ny, nx) exit wave (cz_sim_run)."),
+    VARARGS(run_double,
+            "run_double(plan) -> complex128 (ny, nx) exit wave of a precision=DOUBLE plan "
+            "(cz_sim_run_double)."),
     VARARGS(potential, "potential(plan, slice) -> float64 (ny, nx), V·Å (cz_sim_potential)."),
     KWARGS(image,
            "image(plan, wave, *, c, phi_deg, aperture_mrad, aperture_taper_mrad, focal_spread, "
@@ -1198,6 +1300,9 @@ static PyMethodDef methods[] = {
     VARARGS(detector_labels,
             "detector_labels(det, labels (..., in_ny, in_nx)) -> same dtype (..., ny, nx) "
             "(cz_sim_detector_labels)."),
+    VARARGS(detector_locate,
+            "detector_locate(det, points (n, 2) input pixels) -> (camera pixels (k, 2), point "
+            "index int64 (k,)): every appearance in the camera field (cz_sim_detector_locate)."),
     NOARGS(label_opts_default, "label_opts_default() -> dict: cz_sim_label_opts_default()."),
     KWARGS(mask_classes,
            "mask_classes(positions, labels, nclass, *, grid=(nx, ny), pixel=(dx, dy), radius, "
@@ -1238,6 +1343,10 @@ static int add_constants(PyObject *m) {
         {"ZMAX", CZ_SIM_ZMAX},
         {"INFINITE", CZ_SIM_INFINITE},
         {"FINITE", CZ_SIM_FINITE},
+        {"POTENTIAL_FOURIER", CZ_SIM_POTENTIAL_FOURIER},
+        {"POTENTIAL_REALSPACE", CZ_SIM_POTENTIAL_REALSPACE},
+        {"SINGLE", CZ_SIM_SINGLE},
+        {"DOUBLE", CZ_SIM_DOUBLE},
         {"PHONON_FIX_Z", (long)CZ_SIM_PHONON_FIX_Z},
         {"TILT_GAUSSIAN", CZ_SIM_TILT_GAUSSIAN},
         {"TILT_DISC", CZ_SIM_TILT_DISC},

@@ -506,6 +506,9 @@ typedef struct run {
     double (*sxyz)[3];
     int32_t *snum, *sobj, *scls;
     size_t satoms, cap_atoms;
+    cz_spec_draws *draws;   /* the values the scene spec drew for the last build */
+    ds_scene_draw *drows;   /* this shard's /scene_draws rows */
+    size_t ndrows, cap_drows;
     char *config_json;
 } run;
 
@@ -528,6 +531,7 @@ static int make_structure(run *R, uint64_t s, uint64_t seed_s, cz_atoms **out) {
         bo.seed = seed_s;
         bo.use_seed = 1;
         bo.nthreads = R->nthreads;
+        bo.draws = R->draws;
         st = cz_spec_build(spec, &bo, out, NULL);
     }
     cz_spec_destroy(spec);
@@ -617,6 +621,41 @@ static int push_column(run *R, const ds_column *c) {
     return 0;
 }
 
+static void clear_drows(run *R) {
+    for (size_t i = 0; i < R->ndrows; ++i) free(R->drows[i].path), free(R->drows[i].text);
+    R->ndrows = 0;
+}
+
+/* Append the values the last scene build drew, as rows of sample s ("scene." + field path). */
+static int push_draws(run *R, uint64_t s) {
+    size_t n = cz_spec_draws_count(R->draws);
+    if (R->ndrows + n > R->cap_drows) {
+        size_t cap = R->cap_drows ? 2 * R->cap_drows : 256;
+        while (cap < R->ndrows + n) cap *= 2;
+        ds_scene_draw *p = realloc(R->drows, cap * sizeof *p);
+        if (!p) return -1;
+        R->drows = p;
+        R->cap_drows = cap;
+    }
+    for (size_t i = 0; i < n; ++i) {
+        const cz_spec_draw *e = cz_spec_draws_get(R->draws, i);
+        ds_scene_draw *d = &R->drows[R->ndrows];
+        size_t len = strlen(e->path) + 7;
+        d->sample = s;
+        d->path = malloc(len);
+        d->text = strdup(e->is_text && e->text ? e->text : "");
+        d->value = e->is_text ? NAN : e->value;
+        if (!d->path || !d->text) {
+            free(d->path);
+            free(d->text);
+            return -1;
+        }
+        snprintf(d->path, len, "scene.%s", e->path);
+        R->ndrows++;
+    }
+    return 0;
+}
+
 /* Simulate, image and label sample s into slot `slot` of the shard buffers. */
 static int do_sample(run *R, uint64_t s, size_t slot) {
     const ds_config *cfg = R->cfg;
@@ -634,6 +673,11 @@ static int do_sample(run *R, uint64_t s, size_t slot) {
     cz_status st;
     int rc = make_structure(R, s, seed_s, &atoms);
     if (rc != CLI_OK) goto done;
+    size_t draws_start = R->ndrows;
+    if (push_draws(R, s) != 0) {
+        rc = cli_error(CLI_FAIL, CMD, "out of memory");
+        goto done;
+    }
 
     /* Per-sample values of the config's fields. */
     double energy_kv = ds_draw(&cfg->energy_kv, seed_s, 0);
@@ -801,6 +845,9 @@ static int do_sample(run *R, uint64_t s, size_t slot) {
     cz_sim_coherence_default(&coh);
     coh.focal_spread = ds_draw(&cfg->focal_spread, seed_s, 0);
     coh.focal_points = cfg->focal_points;
+    coh.convergence_mrad = ds_draw(&cfg->tilt_spread_mrad, seed_s, 0);
+    coh.tilt_dist = (cz_sim_tilt_dist)cfg->tilt_dist;
+    coh.tilt_points = cfg->tilt_points;
     size_t nconditions = 1;
     cz_sim_coherence_count(&coh, &nconditions);
 
@@ -812,6 +859,11 @@ static int do_sample(run *R, uint64_t s, size_t slot) {
     dopt.mtf_floor = ds_draw(&cfg->mtf_floor, seed_s, 0);
     dopt.nthreads = R->nthreads;
     dopt.seed = cz_rng_u64(seed_s, STREAM_NOISE, 0);
+    for (int i = 0; i < 2; ++i) {
+        for (int q = 0; q < 2; ++q) dopt.affine[i][q] = ds_draw(&cfg->distortion_affine[i][q], seed_s, 0);
+        dopt.shift[i] = ds_draw(&cfg->distortion_shift_a[i], seed_s, 0);
+    }
+    dopt.radial_k1 = ds_draw(&cfg->distortion_radial_k1, seed_s, 0);
     double read_noise = ds_draw(&cfg->read_noise, seed_s, 0);
     /* The label camera: same geometry, no dose. */
     if ((st = cz_sim_detector_create(&dopt, info.nx, info.ny, info.dx, info.dy, &lab)) != CZ_OK) {
@@ -851,8 +903,8 @@ static int do_sample(run *R, uint64_t s, size_t slot) {
         rc = sim_fail(st, (long)s, "labels");
         goto done;
     }
-    /* Atom columns of the particle, in crop pixel coordinates (no distortion is configured, so
-     * the camera maps positions by the pixel-size ratio). */
+    /* Atom columns of the particle, in crop pixel coordinates: located on the camera with its
+     * own geometry (a distortion can show a column twice or not at all). */
     size_t col_start = R->ncols, ncol = 0;
     if (cfg->columns && npart > 0) {
         if ((st = cz_sim_columns(&lo, npart, CZ_CROWS(pxyz), pz, pobj, NULL, 0, &ncol)) != CZ_OK &&
@@ -870,20 +922,41 @@ static int do_sample(run *R, uint64_t s, size_t slot) {
             rc = sim_fail(st, (long)s, "columns");
             goto done;
         }
-        for (size_t c = 0; c < ncol; ++c) {
+        double(*in_xy)[2] = malloc((ncol ? ncol : 1) * sizeof *in_xy), (*out_xy)[2] = NULL;
+        size_t *which = NULL, nout = 0;
+        if (!in_xy) {
+            rc = cli_error(CLI_FAIL, CMD, "out of memory");
+            goto done;
+        }
+        for (size_t c = 0; c < ncol; ++c) in_xy[c][0] = cols[c].x, in_xy[c][1] = cols[c].y;
+        st = cz_sim_detector_locate(lab, ncol, (const double(*)[2])in_xy, NULL, NULL, 0, &nout);
+        if (st == CZ_OK || st == CZ_ERANGE) {
+            out_xy = malloc((nout ? nout : 1) * sizeof *out_xy);
+            which = malloc((nout ? nout : 1) * sizeof *which);
+            st = out_xy && which ? cz_sim_detector_locate(lab, ncol, (const double(*)[2])in_xy, out_xy,
+                                                          which, nout, &nout)
+                                 : CZ_ENOMEM;
+        }
+        free(in_xy);
+        for (size_t a = 0; st == CZ_OK && a < nout; ++a) {
+            const cz_sim_column *cc = &cols[which[a]];
             ds_column dc;
             memset(&dc, 0, sizeof dc); /* padding bytes go to the file too: keep them zero */
             dc.sample = s;
-            dc.x_px = cols[c].x * info.dx / grid.dx - (double)x0;
-            dc.y_px = cols[c].y * info.dy / grid.dy - (double)y0;
-            dc.z = cols[c].z;
-            dc.object = cols[c].object;
-            dc.count = (uint32_t)cols[c].count;
-            if (push_column(R, &dc) != 0) {
-                rc = cli_error(CLI_FAIL, CMD, "out of memory");
-                goto done;
-            }
+            dc.x_px = out_xy[a][0] - (double)x0;
+            dc.y_px = out_xy[a][1] - (double)y0;
+            dc.z = cc->z;
+            dc.object = cc->object;
+            dc.count = (uint32_t)cc->count;
+            if (push_column(R, &dc) != 0) st = CZ_ENOMEM;
         }
+        free(out_xy);
+        free(which);
+        if (st != CZ_OK) {
+            rc = sim_fail(st, (long)s, "columns on the camera");
+            goto done;
+        }
+        ncol = R->ncols - col_start;
     }
     R->t.labels += now() - t0;
 
@@ -948,6 +1021,12 @@ static int do_sample(run *R, uint64_t s, size_t slot) {
         m->phase_threshold_rad = threshold;
         m->crop_x0_px = (double)x0;
         m->crop_y0_px = (double)y0;
+        m->tilt_spread_mrad = coh.convergence_mrad;
+        m->tilt_points = coh.convergence_mrad > 0 ? (uint32_t)coh.tilt_points : 0;
+        m->focal_points = coh.focal_spread > 0 ? (uint32_t)coh.focal_points : 0;
+        memcpy(m->distortion_affine, dopt.affine, sizeof dopt.affine);
+        memcpy(m->distortion_shift_a, dopt.shift, sizeof dopt.shift);
+        m->distortion_radial_k1 = dopt.radial_k1;
         memcpy(m->c_nm_a, ctf.c, sizeof ctf.c);
         memcpy(m->phi_nm_deg, ctf.phi_deg, sizeof ctf.phi_deg);
         m->n_atoms = (uint32_t)n;
@@ -958,6 +1037,8 @@ static int do_sample(run *R, uint64_t s, size_t slot) {
         m->cell_z_a = cell[2][2];
         m->columns_start = col_start;
         m->columns_count = (uint32_t)ncol;
+        m->scene_draws_start = draws_start;
+        m->scene_draws_count = (uint32_t)(R->ndrows - draws_start);
     }
     if (cfg->structures) {
         if (R->satoms + n > R->cap_atoms) {
@@ -1152,6 +1233,9 @@ static void print_timings(const run *R, double wall, int cores) {
 }
 
 static void run_free(run *R) {
+    clear_drows(R);
+    free(R->drows);
+    cz_spec_draws_destroy(R->draws);
     free(R->images);
     free(R->masks);
     free(R->class_masks);
@@ -1260,7 +1344,7 @@ int cli_dataset_main(int argc, char **argv) {
     R.nthreads = A.threads >= 0 ? (int)A.threads : size > 1 ? (int)(ncpu / size > 0 ? ncpu / size : 1) : 0;
     R.nimg = cfg.ndefocus;
     R.config_json = ds_config_json(&cfg);
-    if (!R.config_json) {
+    if (!R.config_json || cz_spec_draws_create(&R.draws) != CZ_OK) {
         rc = cli_error(CLI_FAIL, CMD, "out of memory");
         goto done;
     }
@@ -1354,6 +1438,7 @@ int cli_dataset_main(int argc, char **argv) {
             continue;
         }
         R.ncols = 0;
+        clear_drows(&R);
         R.satoms = 0;
         R.atom_off[0] = 0;
         for (size_t s = lo; s < hi; ++s) {
@@ -1382,7 +1467,7 @@ int cli_dataset_main(int argc, char **argv) {
         }
         ds_shard_data d = {(hi - lo) * R.nimg, R.nx, R.ny, NCLASS, cfg.dtype_uint16, R.images,
                            R.masks, R.class_masks, R.ids, R.meta, R.ncols, R.cols,
-                           hi - lo, R.atom_off, cfg.structures ? (const double(*)[3])R.sxyz : NULL,
+                           R.ndrows, R.drows, hi - lo, R.atom_off, cfg.structures ? (const double(*)[3])R.sxyz : NULL,
                            R.snum, R.sobj, R.scls, lo, R.config_json};
         char err[1024];
         if (ds_h5_write_shard(path, &d, err, sizeof err) != 0) {

@@ -78,6 +78,10 @@ typedef struct ds_config {
     int mtf; /* cz_sim_mtf */
     ds_num mtf_q0, mtf_floor;
     ds_num camera_pixel;
+    ds_num tilt_spread_mrad; /* explicit incoherent sum over illumination tilt (β) */
+    int tilt_dist;           /* cz_sim_tilt_dist */
+    size_t tilt_points;
+    ds_num distortion_affine[2][2], distortion_shift_a[2], distortion_radial_k1;
     size_t crop[2]; /* nx, ny of the camera crop (0 = the whole field) */
     size_t crop_line;
     int crop_position;
@@ -166,6 +170,9 @@ typedef struct ds_meta {
     double mtf_q0, mtf_floor;
     double phase_threshold_rad;
     double crop_x0_px, crop_y0_px; /* crop origin in the camera's full field, camera pixels */
+    double tilt_spread_mrad;       /* explicit tilt sum β (0 = none) */
+    uint32_t tilt_points, focal_points;
+    double distortion_affine[2][2], distortion_shift_a[2], distortion_radial_k1;
     double c_nm_a[6][7];
     double phi_nm_deg[6][7];
     uint32_t n_atoms, n_particle_atoms;
@@ -173,7 +180,17 @@ typedef struct ds_meta {
     double particle_height_a, substrate_thickness_a, cell_z_a;
     uint64_t columns_start; /* rows of /columns belonging to this sample */
     uint32_t columns_count;
+    uint32_t scene_draws_count;   /* rows of /scene_draws belonging to this sample */
+    uint64_t scene_draws_start;
 } ds_meta;
+
+/* One value the scene spec drew for a sample (cz_spec_draws), e.g. the particle radius. */
+typedef struct ds_scene_draw {
+    uint64_t sample;
+    char *path;   /* "scene.objects[1].shape.sphere.radius" (owned) */
+    double value; /* NaN for a name */
+    char *text;   /* the chosen name, "" for a number (owned) */
+} ds_scene_draw;
 
 /* One atom column (camera-crop pixel coordinates). */
 typedef struct ds_column {
@@ -194,6 +211,8 @@ typedef struct ds_shard_data {
     const ds_meta *meta;           /* [nimages] */
     size_t ncolumns;
     const ds_column *columns;      /* [ncolumns] */
+    size_t ndraws;
+    const ds_scene_draw *draws;    /* [ndraws] */
     /* optional structures */
     size_t nsamples;
     const uint64_t *atom_offsets;  /* [nsamples + 1] */

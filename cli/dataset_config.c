@@ -93,11 +93,18 @@ const char ds_default_yaml[] =
     "  focal_spread: {uniform: [20, 40]}    # A, 1/e; explicit incoherent sum over defocus\n"
     "  focal_points: 8\n"
     "  convergence_mrad: 0.1        # 1/e semi-angle, spatial envelope\n"
+    "  tilt_spread_mrad: 0          # > 0: explicit incoherent sum over illumination tilt\n"
+    "  tilt_distribution: gaussian  # or disc\n"
+    "  tilt_points: 3               # per axis (gaussian) or rings (disc)\n"
     "  dose_e_per_a2: {uniform: [100, 1200]}\n"
     "  noise: poisson\n"
     "  camera_pixel: 0.2            # A\n"
     "  crop: [512, 512]             # camera pixels\n"
     "  crop_position: center\n"
+    "  distortion:                  # camera geometry, applied to images and labels alike\n"
+    "    affine: [[1, 0], [0, 1]]\n"
+    "    shift_a: [0, 0]\n"
+    "    radial_k1: 0\n"
     "labels:\n"
     "  phase_threshold_rad: 0.1     # particle-only exit-wave phase\n"
     "  mask_radius: 1.0             # A, geometric masks\n"
@@ -659,13 +666,62 @@ static int load_aberrations(loader *L, const yaml_node_t *m) {
     return 0;
 }
 
+/* A sequence node of exactly k items, or an error naming `what`. */
+static int seq_items(loader *L, const yaml_node_t *n, const char *path, size_t k, const char *what,
+                     yaml_node_t **items) {
+    if (n->type != YAML_SEQUENCE_NODE ||
+        (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) != k)
+        return bad(L, n, path, "must be %s", what);
+    for (size_t i = 0; i < k; ++i) items[i] = node(L, n->data.sequence.items.start[i]);
+    return 0;
+}
+
+/* imaging.distortion: {affine: [[a11, a12], [a21, a22]], shift_a: [tx, ty], radial_k1: k1}; every
+ * entry may be a distribution. The camera applies it to images and labels alike. */
+static int load_distortion(loader *L, const yaml_node_t *m) {
+    static const char *const keys[] = {"affine", "shift_a", "radial_k1", NULL};
+    ds_config *c = L->cfg;
+    if (m->type != YAML_MAPPING_NODE)
+        return bad(L, m, "imaging.distortion", "must be a mapping {affine, shift_a, radial_k1}");
+    if (check_keys(L, m, "imaging.distortion", keys) != 0) return -1;
+    yaml_node_t *v, *row[2], *el[2];
+    char p[96];
+    if ((v = map_get(L, m, "affine"))) {
+        if (seq_items(L, v, "imaging.distortion.affine", 2, "[[a11, a12], [a21, a22]]", row))
+            return -1;
+        for (int i = 0; i < 2; ++i) {
+            snprintf(p, sizeof p, "imaging.distortion.affine[%d]", i);
+            if (seq_items(L, row[i], p, 2, "a row [a_i1, a_i2]", el)) return -1;
+            for (int j = 0; j < 2; ++j) {
+                snprintf(p, sizeof p, "imaging.distortion.affine[%d][%d]", i, j);
+                if (get_num(L, el[j], p, (limits){-10, 10, 0, 0}, &c->distortion_affine[i][j]))
+                    return -1;
+            }
+        }
+    }
+    if ((v = map_get(L, m, "shift_a"))) {
+        if (seq_items(L, v, "imaging.distortion.shift_a", 2, "[tx, ty] in A", el)) return -1;
+        for (int j = 0; j < 2; ++j) {
+            snprintf(p, sizeof p, "imaging.distortion.shift_a[%d]", j);
+            if (get_num(L, el[j], p, (limits){-1e4, 1e4, 0, 0}, &c->distortion_shift_a[j]))
+                return -1;
+        }
+    }
+    if ((v = map_get(L, m, "radial_k1")) &&
+        get_num(L, v, "imaging.distortion.radial_k1", (limits){-1, 1, 0, 0},
+                &c->distortion_radial_k1))
+        return -1;
+    return 0;
+}
+
 static int load_imaging(loader *L, const yaml_node_t *m) {
     static const char *const keys[] = {
         "defocus_nm",       "defocus_jitter_nm", "aberrations",   "aperture_mrad",
         "aperture_taper_mrad", "focal_spread",   "focal_points",  "convergence_mrad",
         "dose_e_per_a2",    "noise",             "read_noise",    "mtf",
         "mtf_q0",           "mtf_floor",         "camera_pixel",  "crop",
-        "crop_position",    NULL};
+        "crop_position",    "tilt_spread_mrad",  "tilt_distribution", "tilt_points",
+        "distortion",       NULL};
     ds_config *c = L->cfg;
     if (check_keys(L, m, "imaging", keys) != 0) return -1;
     yaml_node_t *v;
@@ -712,6 +768,13 @@ static int load_imaging(loader *L, const yaml_node_t *m) {
     }
     static const char *const positions[] = {"center", "random", NULL};
     if ((v = map_get(L, m, "crop_position")) && get_name(L, v, "imaging.crop_position", positions, &c->crop_position)) return -1;
+    if ((v = map_get(L, m, "tilt_spread_mrad")) &&
+        get_num(L, v, "imaging.tilt_spread_mrad", (limits){0, 100, 0, 0}, &c->tilt_spread_mrad))
+        return -1;
+    static const char *const tilts[] = {"gaussian", "disc", NULL};
+    if ((v = map_get(L, m, "tilt_distribution")) && get_name(L, v, "imaging.tilt_distribution", tilts, &c->tilt_dist)) return -1;
+    if ((v = map_get(L, m, "tilt_points")) && get_count(L, v, "imaging.tilt_points", 1, 64, &c->tilt_points)) return -1;
+    if ((v = map_get(L, m, "distortion")) && load_distortion(L, v)) return -1;
     return 0;
 }
 
@@ -937,6 +1000,15 @@ static void set_defaults(ds_config *c) {
     num_fixed(&c->mtf_q0, "imaging.mtf_q0", 0.5);
     num_fixed(&c->mtf_floor, "imaging.mtf_floor", 0);
     num_fixed(&c->camera_pixel, "imaging.camera_pixel", 0.2);
+    num_fixed(&c->tilt_spread_mrad, "imaging.tilt_spread_mrad", 0);
+    c->tilt_dist = 0;
+    c->tilt_points = 5;
+    for (int i = 0; i < 2; ++i) {
+        for (int j = 0; j < 2; ++j)
+            num_fixed(&c->distortion_affine[i][j], "imaging.distortion.affine", i == j ? 1 : 0);
+        num_fixed(&c->distortion_shift_a[i], "imaging.distortion.shift_a", 0);
+    }
+    num_fixed(&c->distortion_radial_k1, "imaging.distortion.radial_k1", 0);
     c->crop[0] = c->crop[1] = 0; /* 0 = the whole field */
     c->crop_position = DS_CROP_CENTER;
     num_fixed(&c->phase_threshold_rad, "labels.phase_threshold_rad", 0.1);
@@ -974,7 +1046,11 @@ void ds_config_free(ds_config *c) {
                      &c->aperture_mrad,   &c->aperture_taper_mrad, &c->focal_spread,
                      &c->convergence_mrad, &c->dose_e_per_a2,   &c->read_noise,
                      &c->mtf_q0,          &c->mtf_floor,        &c->camera_pixel,
-                     &c->phase_threshold_rad, &c->mask_radius,  &c->column_tol};
+                     &c->phase_threshold_rad, &c->mask_radius,  &c->column_tol,
+                     &c->tilt_spread_mrad, &c->distortion_affine[0][0],
+                     &c->distortion_affine[0][1], &c->distortion_affine[1][0],
+                     &c->distortion_affine[1][1], &c->distortion_shift_a[0],
+                     &c->distortion_shift_a[1], &c->distortion_radial_k1};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; ++i) num_free(all[i]);
     for (int a = 0; a < DS_NABER; ++a) num_free(&c->aber[a][0]), num_free(&c->aber[a][1]);
     for (size_t i = 0; i < c->ndefocus; ++i) num_free(&c->defocus_nm[i]);
@@ -1191,6 +1267,24 @@ char *ds_config_json(const ds_config *c) {
     JNUM(&b, "mtf_q0", &c->mtf_q0);
     JNUM(&b, "mtf_floor", &c->mtf_floor);
     JNUM(&b, "camera_pixel", &c->camera_pixel);
+    JNUM(&b, "tilt_spread_mrad", &c->tilt_spread_mrad);
+    ds_buf_printf(&b, ", \"tilt_distribution\": \"%s\", \"tilt_points\": %zu",
+                  c->tilt_dist ? "disc" : "gaussian", c->tilt_points);
+    ds_buf_printf(&b, ", \"distortion\": {\"affine\": [[");
+    num_json(&b, &c->distortion_affine[0][0]);
+    ds_buf_printf(&b, ", ");
+    num_json(&b, &c->distortion_affine[0][1]);
+    ds_buf_printf(&b, "], [");
+    num_json(&b, &c->distortion_affine[1][0]);
+    ds_buf_printf(&b, ", ");
+    num_json(&b, &c->distortion_affine[1][1]);
+    ds_buf_printf(&b, "]], \"shift_a\": [");
+    num_json(&b, &c->distortion_shift_a[0]);
+    ds_buf_printf(&b, ", ");
+    num_json(&b, &c->distortion_shift_a[1]);
+    ds_buf_printf(&b, "]");
+    JNUM(&b, "radial_k1", &c->distortion_radial_k1);
+    ds_buf_printf(&b, "}");
     ds_buf_printf(&b, ", \"crop\": [%zu, %zu], \"crop_position\": \"%s\"}", c->crop[0], c->crop[1],
                   c->crop_position ? "random" : "center");
     ds_buf_printf(&b, ", \"labels\": {\"columns\": %s", c->columns ? "true" : "false");

@@ -2,7 +2,8 @@
  *
  * Layout (docs/dataset.md): /images [n][ny][nx] float32 or uint16, /masks [n][ny][nx] uint8,
  * /class_masks [n][nclass][ny][nx] uint8, /object_ids [n][ny][nx] int32, /metadata [n] compound
- * (units in the field names), /columns [m] compound, optional /structures/..., and attributes
+ * (units in the field names), /columns [m] compound, /scene_draws [k] compound (the values the
+ * scene spec drew per sample), optional /structures/..., and attributes
  * format, cz_version, first_sample, n_samples, config_json.
  *
  * Reproducible bytes: object modification times are not recorded (H5Pset_obj_track_times), so
@@ -119,6 +120,8 @@ static hid_t meta_type(void) {
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(ds_meta));
     hsize_t ab[2] = {6, 7};
     hid_t arr = H5Tarray_create2(H5T_NATIVE_DOUBLE, 2, ab);
+    hsize_t d22[2] = {2, 2}, d2[1] = {2};
+    hid_t a22 = H5Tarray_create2(H5T_NATIVE_DOUBLE, 2, d22), a2 = H5Tarray_create2(H5T_NATIVE_DOUBLE, 1, d2);
     MEMBER(t, "sample", sample, H5T_NATIVE_UINT64);
     MEMBER(t, "sample_seed", sample_seed, H5T_NATIVE_UINT64);
     MEMBER(t, "image", image, H5T_NATIVE_UINT32);
@@ -140,6 +143,12 @@ static hid_t meta_type(void) {
     MEMBER(t, "phase_threshold_rad", phase_threshold_rad, H5T_NATIVE_DOUBLE);
     MEMBER(t, "crop_x0_px", crop_x0_px, H5T_NATIVE_DOUBLE);
     MEMBER(t, "crop_y0_px", crop_y0_px, H5T_NATIVE_DOUBLE);
+    MEMBER(t, "tilt_spread_mrad", tilt_spread_mrad, H5T_NATIVE_DOUBLE);
+    MEMBER(t, "tilt_points", tilt_points, H5T_NATIVE_UINT32);
+    MEMBER(t, "focal_points", focal_points, H5T_NATIVE_UINT32);
+    MEMBER(t, "distortion_affine", distortion_affine, a22);
+    MEMBER(t, "distortion_shift_a", distortion_shift_a, a2);
+    MEMBER(t, "distortion_radial_k1", distortion_radial_k1, H5T_NATIVE_DOUBLE);
     MEMBER(t, "c_nm_a", c_nm_a, arr);
     MEMBER(t, "phi_nm_deg", phi_nm_deg, arr);
     MEMBER(t, "n_atoms", n_atoms, H5T_NATIVE_UINT32);
@@ -150,7 +159,11 @@ static hid_t meta_type(void) {
     MEMBER(t, "cell_z_a", cell_z_a, H5T_NATIVE_DOUBLE);
     MEMBER(t, "columns_start", columns_start, H5T_NATIVE_UINT64);
     MEMBER(t, "columns_count", columns_count, H5T_NATIVE_UINT32);
+    MEMBER(t, "scene_draws_start", scene_draws_start, H5T_NATIVE_UINT64);
+    MEMBER(t, "scene_draws_count", scene_draws_count, H5T_NATIVE_UINT32);
     H5Tclose(arr);
+    H5Tclose(a22);
+    H5Tclose(a2);
     return t;
 }
 
@@ -162,6 +175,20 @@ static hid_t column_type(void) {
     H5Tinsert(t, "z", HOFFSET(ds_column, z), H5T_NATIVE_INT32);
     H5Tinsert(t, "object", HOFFSET(ds_column, object), H5T_NATIVE_INT32);
     H5Tinsert(t, "count", HOFFSET(ds_column, count), H5T_NATIVE_UINT32);
+    return t;
+}
+
+/* /scene_draws rows: variable-length strings for the field path and the chosen name. */
+static hid_t draw_type(void) {
+    hid_t str = H5Tcopy(H5T_C_S1);
+    H5Tset_size(str, H5T_VARIABLE);
+    H5Tset_cset(str, H5T_CSET_UTF8);
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(ds_scene_draw));
+    H5Tinsert(t, "sample", HOFFSET(ds_scene_draw, sample), H5T_NATIVE_UINT64);
+    H5Tinsert(t, "path", HOFFSET(ds_scene_draw, path), str);
+    H5Tinsert(t, "value", HOFFSET(ds_scene_draw, value), H5T_NATIVE_DOUBLE);
+    H5Tinsert(t, "text", HOFFSET(ds_scene_draw, text), str);
+    H5Tclose(str);
     return t;
 }
 
@@ -210,6 +237,10 @@ int ds_h5_write_shard(const char *path, const ds_shard_data *d, char *err, size_
     hsize_t coldims[1] = {d->ncolumns};
     put(&w, w.file, "columns", ct, ct, 1, coldims, d->columns, 0, 0);
     H5Tclose(ct);
+    hid_t dt = draw_type();
+    hsize_t drdims[1] = {d->ndraws};
+    put(&w, w.file, "scene_draws", dt, dt, 1, drdims, d->draws, 0, 0);
+    H5Tclose(dt);
     if (d->xyz && !w.failed) {
         hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
         H5Pset_obj_track_times(gcpl, 0);

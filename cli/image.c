@@ -1438,54 +1438,7 @@ static int check_combinations(const image_args *A) {
     return CLI_OK;
 }
 
-/* ---- columns on the camera ------------------------------------------------------------------
- *
- * Interim, until libczsim offers it (a cz_sim_detector_locate beside cz_sim_detector_labels;
- * issue 4): the camera position r shows the specimen at s = c + f·A·(r − c) + t,
- * f = 1 + k1·|r − c|²/R² (cz_sim_detector_create), so a column at s appears where that map
- * reaches s or one of its periodic images. cz.sim.Detector.locate does the same in numpy. */
-
-typedef struct camera_map {
-    double lx, ly, cx, cy, r0; /* field, its centre, R */
-    double a[2][2], t[2], k1;
-    double dx, dy; /* camera pixel */
-    size_t nx, ny; /* camera grid */
-    int identity;
-} camera_map;
-
-static void camera_forward(const camera_map *m, double rx, double ry, double *sx, double *sy) {
-    double f = 1.0 + m->k1 * (rx * rx + ry * ry) / (m->r0 * m->r0);
-    *sx = m->cx + f * (m->a[0][0] * rx + m->a[0][1] * ry) + m->t[0];
-    *sy = m->cy + f * (m->a[1][0] * rx + m->a[1][1] * ry) + m->t[1];
-}
-
-/* Newton's method for r' with f(r')·A·r' = (qx, qy), from r' = A⁻¹q. Returns 1 on convergence. */
-static int camera_solve(const camera_map *m, double qx, double qy, double *rx, double *ry) {
-    const double(*a)[2] = m->a;
-    double det = a[0][0] * a[1][1] - a[0][1] * a[1][0];
-    double x = (a[1][1] * qx - a[0][1] * qy) / det, y = (a[0][0] * qy - a[1][0] * qx) / det;
-    double g = 2.0 * m->k1 / (m->r0 * m->r0);
-    for (int it = 0; it < 60; ++it) {
-        double f = 1.0 + 0.5 * g * (x * x + y * y);
-        double ax = a[0][0] * x + a[0][1] * y, ay = a[1][0] * x + a[1][1] * y;
-        double gx = f * ax - qx, gy = f * ay - qy;
-        /* J = f·A + (A·r') ⊗ ∇f, ∇f = 2·k1·r'/R² */
-        double j00 = f * a[0][0] + ax * g * x, j01 = f * a[0][1] + ax * g * y;
-        double j10 = f * a[1][0] + ay * g * x, j11 = f * a[1][1] + ay * g * y;
-        double dj = j00 * j11 - j01 * j10;
-        if (dj == 0 || !isfinite(dj)) return 0;
-        double sx = (j11 * gx - j01 * gy) / dj, sy = (j00 * gy - j10 * gx) / dj;
-        x -= sx;
-        y -= sy;
-        if (fabs(sx) <= 1e-12 * (1.0 + fabs(x)) && fabs(sy) <= 1e-12 * (1.0 + fabs(y))) break;
-    }
-    double f = 1.0 + 0.5 * g * (x * x + y * y);
-    double ex = f * (a[0][0] * x + a[0][1] * y) - qx, ey = f * (a[1][0] * x + a[1][1] * y) - qy;
-    *rx = x;
-    *ry = y;
-    return fabs(ex) <= 1e-9 * (1.0 + fabs(qx) + m->lx) &&
-           fabs(ey) <= 1e-9 * (1.0 + fabs(qy) + m->ly);
-}
+/* ---- columns on the camera ----------------------------------------------------------------- */
 
 /* A column on the camera and its specimen position. */
 typedef struct camera_column {
@@ -1501,74 +1454,47 @@ static int cmp_camera_column(const void *pa, const void *pb) {
 }
 
 /* Columns (pixel coordinates of the simulation grid, dx × dy) on the camera: every appearance
- * in the camera field, x and y in camera pixels in [−½, n − ½), sorted by y then x. Returns a
- * malloc'd array (at least one element) and its length in *n, or NULL when out of memory. */
-static camera_column *camera_columns(const cz_sim_detector_opts *d, const cz_sim_detector_grid *g,
-                                     double dx, double dy, const cz_sim_column *cols, size_t ncol,
-                                     size_t *n) {
-    camera_map m;
-    m.lx = dx * (double)g->in_nx;
-    m.ly = dy * (double)g->in_ny;
-    m.cx = 0.5 * m.lx;
-    m.cy = 0.5 * m.ly;
-    m.r0 = 0.5 * fmin(m.lx, m.ly);
-    memcpy(m.a, d->affine, sizeof m.a);
-    m.t[0] = d->shift[0];
-    m.t[1] = d->shift[1];
-    m.k1 = d->radial_k1;
-    m.dx = g->dx;
-    m.dy = g->dy;
-    m.nx = g->nx;
-    m.ny = g->ny;
-    m.identity = m.a[0][0] == 1 && m.a[0][1] == 0 && m.a[1][0] == 0 && m.a[1][1] == 1 &&
-                 m.t[0] == 0 && m.t[1] == 0 && m.k1 == 0;
-    /* Periodic images that can reach the field: the range of s over the camera field. */
-    long mx0 = 0, mx1 = 0, my0 = 0, my1 = 0;
-    if (!m.identity) {
-        double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
-        for (int j = 0; j <= 32; ++j)
-            for (int i = 0; i <= 32; ++i) {
-                double sx, sy;
-                camera_forward(&m, m.lx * i / 32.0 - m.cx, m.ly * j / 32.0 - m.cy, &sx, &sy);
-                lo[0] = fmin(lo[0], sx), hi[0] = fmax(hi[0], sx);
-                lo[1] = fmin(lo[1], sy), hi[1] = fmax(hi[1], sy);
-            }
-        mx0 = (long)floor(lo[0] / m.lx) - 1, mx1 = (long)ceil(hi[0] / m.lx) + 1;
-        my0 = (long)floor(lo[1] / m.ly) - 1, my1 = (long)ceil(hi[1] / m.ly) + 1;
-    }
-    size_t per = (size_t)((mx1 - mx0 + 1) * (my1 - my0 + 1));
-    camera_column *out = malloc((ncol * per + 1) * sizeof *out);
-    if (!out) return NULL;
-    size_t k = 0;
-    double hx = 0.5 * m.dx, hy = 0.5 * m.dy;
+ * in the camera field (cz_sim_detector_locate), x and y in camera pixels, sorted by y then x.
+ * Returns CZ_OK with a malloc'd array (at least one element) in *out and its length in *n, or a
+ * failing status (CZ_ENOMEM, or locate's) with *out = NULL. */
+static cz_status camera_columns(const cz_sim_detector *cam, double dx, double dy,
+                                const cz_sim_column *cols, size_t ncol, camera_column **out,
+                                size_t *n) {
+    *out = NULL;
+    *n = 0;
+    double(*xy)[2] = malloc((ncol ? ncol : 1) * sizeof *xy);
+    if (!xy) return CZ_ENOMEM;
     for (size_t c = 0; c < ncol; ++c) {
-        double x = cols[c].x * dx, y = cols[c].y * dy;
-        /* Into [−½, n − ½) camera pixels (the identity keeps exactly this image). */
-        double bx = x - floor((x + hx) / m.lx) * m.lx, by = y - floor((y + hy) / m.ly) * m.ly;
-        for (long my = my0; my <= my1; ++my)
-            for (long mx = mx0; mx <= mx1; ++mx) {
-                double tx = bx + (double)mx * m.lx, ty = by + (double)my * m.ly, rx, ry;
-                if (m.identity) {
-                    rx = tx - m.cx;
-                    ry = ty - m.cy;
-                } else if (!camera_solve(&m, tx - m.cx - m.t[0], ty - m.cy - m.t[1], &rx, &ry)) {
-                    continue;
-                }
-                double px = (m.cx + rx) / m.dx, py = (m.cy + ry) / m.dy;
-                if (!(px >= -0.5 && px < (double)m.nx - 0.5 && py >= -0.5 &&
-                      py < (double)m.ny - 0.5))
-                    continue;
-                out[k].c = cols[c];
-                out[k].c.x = px;
-                out[k].c.y = py;
-                out[k].x_a = x;
-                out[k].y_a = y;
-                ++k;
-            }
+        xy[c][0] = cols[c].x;
+        xy[c][1] = cols[c].y;
     }
-    qsort(out, k, sizeof *out, cmp_camera_column);
-    *n = k;
-    return out;
+    size_t k = 0;
+    cz_status st = cz_sim_detector_locate(cam, ncol, (const double(*)[2])xy, NULL, NULL, 0, &k);
+    double(*px)[2] = st == CZ_OK ? malloc((k ? k : 1) * sizeof *px) : NULL;
+    size_t *which = px ? malloc((k ? k : 1) * sizeof *which) : NULL;
+    camera_column *cc = which ? malloc((k ? k : 1) * sizeof *cc) : NULL;
+    if (st == CZ_OK && !cc) st = CZ_ENOMEM;
+    if (st == CZ_OK)
+        st = cz_sim_detector_locate(cam, ncol, (const double(*)[2])xy, px, which, k, &k);
+    if (st == CZ_OK) {
+        for (size_t q = 0; q < k; ++q) {
+            const cz_sim_column *src = &cols[which[q]];
+            cc[q].c = *src;
+            cc[q].c.x = px[q][0];
+            cc[q].c.y = px[q][1];
+            cc[q].x_a = src->x * dx;
+            cc[q].y_a = src->y * dy;
+        }
+        qsort(cc, k, sizeof *cc, cmp_camera_column);
+        *out = cc;
+        *n = k;
+    } else {
+        free(cc);
+    }
+    free(which);
+    free(px);
+    free(xy);
+    return st;
 }
 
 /* ---- the run --------------------------------------------------------------------------------- */
@@ -1973,10 +1899,17 @@ int cli_image_main(int argc, char **argv) {
         }
         if (R.cam) {
             size_t n = 0;
-            camera_column *cc =
-                camera_columns(&A.det, &grid, info.dx, info.dy, R.cols_sim, ncol, &n);
-            R.cols = cc ? malloc((n ? n : 1) * sizeof *R.cols) : NULL;
-            R.cols_a = cc ? malloc((n ? n : 1) * sizeof *R.cols_a) : NULL;
+            camera_column *cc = NULL;
+            st = camera_columns(R.cam, info.dx, info.dy, R.cols_sim, ncol, &cc, &n);
+            if (st != CZ_OK) {
+                progress_end(&pg);
+                rc = st == CZ_ENOMEM
+                         ? cli_error(CLI_FAIL, CMD, "out of memory for %zu columns", ncol)
+                         : sim_error(st, "--columns");
+                goto done;
+            }
+            R.cols = malloc((n ? n : 1) * sizeof *R.cols);
+            R.cols_a = malloc((n ? n : 1) * sizeof *R.cols_a);
             if (!R.cols || !R.cols_a) {
                 free(cc);
                 progress_end(&pg);

@@ -18,7 +18,9 @@ instead of sharing one across ``fork``.
 Items: ``image`` float32 (ny, nx) (uint16 datasets are returned as stored, uint16), ``mask``
 uint8 (ny, nx) (1 where the particle's own exit-wave phase exceeds the threshold), ``meta`` a
 dict of the metadata row (units in the names: ``defocus_a``, ``dose_e_per_a2``, ...) plus
-``shard`` and ``index``. ``ds.get(i, fields=(...))`` also returns ``class_masks`` (3, ny, nx),
+``shard``, ``index`` and ``scene``: the values the scene spec drew for this structure, by field
+path (``meta["scene"]["scene.objects[1].shape.sphere.radius"]``, Å; names for choices of names).
+``ds.get(i, fields=(...))`` also returns ``class_masks`` (3, ny, nx),
 ``object_ids`` (ny, nx) and ``columns`` (the sample's atom columns, crop pixel coordinates).
 """
 
@@ -135,6 +137,10 @@ class Dataset:
             meta = {name: _plain(rec[name]) for name in rec.dtype.names}
             meta["shard"] = k
             meta["index"] = i
+            if "scene_draws_count" in meta and "scene_draws" in f:
+                a, c = int(meta["scene_draws_start"]), int(meta["scene_draws_count"])
+                meta["scene"] = {_text(r["path"]): (_text(r["text"]) or float(r["value"]))
+                                 for r in f["scene_draws"][a:a + c]}
         for name in fields:
             if name == "image":
                 out[name] = f["images"][row]
@@ -165,6 +171,11 @@ class Dataset:
     def __repr__(self):
         return (f"cz.dataset.Dataset({str(self.directory)!r}, split={self.split!r}: {len(self)} "
                 f"images of {self.image_shape[0]}x{self.image_shape[1]})")
+
+
+def _text(v):
+    """HDF5 variable-length strings: bytes from h5py's compound fields, str elsewhere."""
+    return v.decode() if isinstance(v, bytes) else str(v)
 
 
 def _plain(v):

@@ -1,7 +1,8 @@
 """cz.sim — multislice HRTEM simulation of ``ase.Atoms``, returning numpy arrays.
 
-The simulator is libczsim (plane-wave multislice in single precision on FFTW3): the exit wave is
-computed once and any number of images are formed from it, each at the cost of about two FFTs.
+The simulator is libczsim (plane-wave multislice on FFTW3, in single precision unless
+``precision="double"``): the exit wave is computed once and any number of images are formed from
+it, each at the cost of about two FFTs.
 
 Example::
 
@@ -19,7 +20,8 @@ from z = 0, and x, y are periodic (atoms outside [0, L) are wrapped). ``defocus`
 positive is underfocus.
 
 Every option left as ``None`` takes the C library's default (:func:`defaults`): 300 kV, 0.05 Å
-pixels, 2 Å slices, Kirkland potentials, band limit at 2/3 of Nyquist, a perfect lens.
+pixels, 2 Å slices, Kirkland potentials summed in real space, single precision, band limit at 2/3
+of Nyquist, a perfect lens.
 
 Beyond one exit wave: :func:`frozen_phonon_waves` (a stack of configurations, which
 :func:`image` averages incoherently), explicit incoherent sums over defocus and illumination tilt
@@ -164,11 +166,23 @@ def _cell(value) -> np.ndarray:
 
 _SIM_OPTIONS = ("energy_kv", "sampling", "grid", "slice_thickness", "potential", "spread",
                 "antialias", "antialias_taper", "fft_friendly", "refuse_outside", "max_pixels",
-                "threads", "fftw", "wisdom", "projection", "tilt_mrad", "tilt_azimuth_deg")
+                "threads", "fftw", "wisdom", "projection", "tilt_mrad", "tilt_azimuth_deg",
+                "potential_method", "precision")
 
 PROJECTIONS = {"infinite": _czsim.INFINITE, "finite": _czsim.FINITE}
 """How atoms' potentials are divided among slices, by the name the ``projection`` option
 takes."""
+
+POTENTIAL_METHODS = {"realspace": _czsim.POTENTIAL_REALSPACE,
+                     "fourier": _czsim.POTENTIAL_FOURIER}
+"""How a slice's projected potential is put on the grid, by the name the ``potential_method``
+option takes (``cz image --potential-method``): tabulated radial profiles summed at the pixels
+(the default) or the particle mesh (``spread`` kernel, scattering factor in Fourier space)."""
+
+PRECISIONS = {"single": _czsim.SINGLE, "double": _czsim.DOUBLE}
+"""Floating-point precision of the potential and the multislice, by the name the ``precision``
+option takes (``cz image --precision``). ``'double'`` is for checking rounding, not for speed;
+its exit waves are complex128."""
 
 
 def _choice(table, name, value):
@@ -178,14 +192,27 @@ def _choice(table, name, value):
         raise ValueError(f"{name} must be one of {', '.join(table)} (got {value!r})") from None
 
 
+def _name(table, name, value):
+    """The canonical name of a choice ('double' for 'Double'); ValueError like _choice."""
+    _choice(table, name, value)
+    return str(value).lower()
+
+
 def _plan_kwargs(energy_kv=None, sampling=None, grid=None, slice_thickness=None, potential=None,
                  spread=None, antialias=None, antialias_taper=None, fft_friendly=False,
                  refuse_outside=False, max_pixels=None, threads=None, fftw=None, wisdom=None,
-                 projection=None, tilt_mrad=None, tilt_azimuth_deg=None):
-    """Keyword arguments of _czsim.plan_create; omitted ones keep the C defaults."""
+                 projection=None, tilt_mrad=None, tilt_azimuth_deg=None, potential_method=None,
+                 precision=None):
+    """Keyword arguments of _czsim.plan_create (cz_sim_opts' field names); omitted ones keep
+    the C defaults."""
     kw = {}
     if projection is not None:
         kw["projection"] = _choice(PROJECTIONS, "projection", projection)
+    if potential_method is not None:
+        kw["potential_method"] = _choice(POTENTIAL_METHODS, "potential_method",
+                                         potential_method)
+    if precision is not None:
+        kw["precision"] = _choice(PRECISIONS, "precision", precision)
     if tilt_mrad is not None:
         kw["tilt_mrad"] = float(tilt_mrad)
     if tilt_azimuth_deg is not None:
@@ -444,7 +471,12 @@ class Simulator:
     ``spread`` ('bspline' | 'abtem'); ``antialias`` (fraction of Nyquist); ``antialias_taper``;
     ``fft_friendly``; ``refuse_outside``; ``max_pixels``; ``threads`` (0 = all cores);
     ``fftw`` ('measure' | 'estimate'); ``wisdom`` (FFTW wisdom file, '' = none);
-    ``projection`` ('infinite' | 'finite'); ``tilt_mrad`` and ``tilt_azimuth_deg`` (beam tilt).
+    ``projection`` ('infinite' | 'finite'); ``tilt_mrad`` and ``tilt_azimuth_deg`` (beam tilt);
+    ``potential_method`` ('realspace' | 'fourier', as ``cz image --potential-method``: radial
+    profiles summed at the pixels, the default, or the particle mesh) and ``precision``
+    ('single' | 'double', as ``cz image --precision``: with 'double' the potential and the
+    multislice run in double precision and exit waves are complex128; images are formed from
+    the wave rounded to complex64, like the command line's).
     """
 
     def __init__(self, cell, **options):
@@ -454,6 +486,10 @@ class Simulator:
         self.cell = _cell(cell)
         self._options = dict(options)
         self._plan = _czsim.plan_create(self.cell, **_plan_kwargs(**options))
+        precision = options.get("precision")
+        self.precision = "single" if precision is None else _name(PRECISIONS, "precision",
+                                                                  precision)
+        """'single' (exit waves complex64) or 'double' (complex128)."""
         info = _czsim.plan_info(self._plan)
         self.shape = (info["ny"], info["nx"])
         """Grid shape (ny, nx)."""
@@ -509,14 +545,21 @@ class Simulator:
             "antialias_kmax_per_a": self.kmax_antialias,
         }
 
+    def _run(self) -> np.ndarray:
+        """One multislice run: complex64, or complex128 with precision 'double'."""
+        if self.precision == "double":
+            return _czsim.run_double(self._plan)
+        return _czsim.run(self._plan)
+
     def exit_wave(self) -> ExitWave:
-        """The exit wave of a unit plane wave through every slice, complex64 (ny, nx)."""
-        return ExitWave(_czsim.run(self._plan), self.params)
+        """The exit wave of a unit plane wave through every slice, complex64 (ny, nx), or
+        complex128 with ``precision='double'``."""
+        return ExitWave(self._run(), self.params)
 
     def frozen_phonon_waves(self, n: int, u_rms, seed: int = 0, *,
                             fix_z: bool = False) -> ExitWave:
         """Exit waves of ``n`` frozen-phonon configurations of the atoms of the last
-        :meth:`set_atoms`, complex64 (n, ny, nx).
+        :meth:`set_atoms`, complex64 (n, ny, nx) (complex128 with ``precision='double'``).
 
         Configuration k displaces atom i by u_i·(g_x, g_y, g_z), g standard normal numbers that
         depend only on (seed, k, i): the same seed gives the same waves for any thread count.
@@ -532,13 +575,14 @@ class Simulator:
         positions, numbers = self._positions, self._numbers
         table, per_atom = _u_rms(u_rms, numbers)
         flags = _czsim.PHONON_FIX_Z if fix_z else 0
-        waves = np.empty((n, *self.shape), dtype=np.complex64)
+        dtype = np.complex128 if self.precision == "double" else np.complex64
+        waves = np.empty((n, *self.shape), dtype=dtype)
         try:
             for k in range(n):
                 moved = _czsim.phonon_displace(positions, numbers, k, seed=int(seed), u_rms=table,
                                                u_rms_atom=per_atom, flags=flags)
                 _czsim.set_atoms(self._plan, moved, numbers)
-                waves[k] = _czsim.run(self._plan)
+                waves[k] = self._run()
         finally:
             _czsim.set_atoms(self._plan, positions, numbers)
         params = self.params
@@ -551,7 +595,8 @@ class Simulator:
               convergence_mrad=None, focal_spread_sum=None, convergence_sum=None) -> np.ndarray:
         """Image intensity from an exit wave of this grid, or the incoherent average over a
         stack of waves (n, ny, nx); see :func:`image` for the lens parameters. A list of defoci
-        gives a stack (n_defocus, ny, nx)."""
+        gives a stack (n_defocus, ny, nx). Waves are imaged as complex64 (a complex128 wave is
+        rounded)."""
         wave = np.ascontiguousarray(wave, dtype=np.complex64)
         if wave.shape[-2:] != self.shape or wave.ndim not in (2, 3) or len(wave) == 0:
             raise ValueError(f"wave must have shape {self.shape} (ny, nx) or (n, *{self.shape}),"
@@ -671,7 +716,7 @@ class Simulator:
         rows["z"], rows["object_id"], rows["count"] = z, obj, count
         if cam is None:
             return rows
-        pixels, index = cam.locate(np.stack([rows["x_a"], rows["y_a"]], axis=1))
+        pixels, index = _czsim.detector_locate(cam._det, np.stack([x, y], axis=1))
         rows = rows[index]
         rows["x_px"], rows["y_px"] = pixels[:, 0], pixels[:, 1]
         return rows[np.lexsort((rows["x_px"], rows["y_px"]))]
@@ -781,73 +826,12 @@ class Detector:
     def locate(self, xy):
         """Camera pixel coordinates of specimen points xy (m, 2) Å: returns (pixels (k, 2),
         index (k,)) — every appearance of each point (or of a periodic image of it) in the
-        camera field, with the index of the point; the inverse of the distortion, solved by
-        Newton's method. Pixel (i, j) is at (i·dx, j·dy) like the simulation grid."""
+        camera field [−½, nx − ½) × [−½, ny − ½), with the index of the point, ordered by
+        point; the inverse of the distortion (cz_sim_detector_locate, by Newton's method; the
+        same function places :meth:`Simulator.columns` and ``cz image --columns``). Pixel (i, j)
+        is at (i·dx, j·dy) like the simulation grid. Non-finite points are a ValueError."""
         xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
-        # Interim: this inverse of the distortion belongs in libczsim (a cz_sim_detector_locate
-        # beside cz_sim_detector_labels; issue 4). cli/image.c does the same in C.
-        return _camera_points(xy, self.input_shape, self.input_pixel_size, self.shape,
-                              self.pixel_size, self.affine, self.shift, self.radial_k1)
-
-
-def _camera_points(xy, in_shape, in_pixel, shape, pixel, affine, shift, k1):
-    """See Detector.locate. The camera position r shows s = c + A·r'·f + t, r' = r − c,
-    f = 1 + k1·|r'|²/R²; for each periodic image s + (m·Lx, n·Ly) of a point, Newton's method on
-    g(r') = f·A·r' − q, q = s − c − t, from r' = A⁻¹q; kept when it converges inside the camera
-    field [−½, n − ½) pixels."""
-    lx, ly = in_shape[1] * in_pixel[0], in_shape[0] * in_pixel[1]
-    (cny, cnx), (cdx, cdy) = shape, pixel
-    c = np.array([0.5 * lx, 0.5 * ly])
-    r0 = 0.5 * min(lx, ly)
-    period = np.array([lx, ly])
-    identity = (np.array_equal(affine, np.eye(2)) and not np.any(shift) and k1 == 0)
-
-    def forward(rp):
-        f = 1.0 + k1 * np.sum(rp * rp, axis=-1, keepdims=True) / (r0 * r0)
-        return c + f * (rp @ affine.T) + shift
-
-    if identity:
-        offsets = np.zeros((1, 2))
-    else:
-        # Periodic images that can reach the field: the range the field maps to.
-        u = np.linspace(0.0, 1.0, 33)
-        grid = np.stack(np.meshgrid(u * lx, u * ly), axis=-1).reshape(-1, 2)
-        s = forward(grid - c)
-        lo = np.floor((s.min(axis=0) - period) / period)
-        hi = np.ceil((s.max(axis=0) + period) / period)
-        mx, my = np.meshgrid(np.arange(lo[0], hi[0] + 1), np.arange(lo[1], hi[1] + 1))
-        offsets = np.stack([mx.ravel(), my.ravel()], axis=1) * period
-    # Into [−½, n − ½) camera pixels, the range the inside test below accepts.
-    half = 0.5 * np.array([cdx, cdy])
-    base = xy - np.floor((xy + half) / period) * period
-    index = np.repeat(np.arange(len(xy)), len(offsets))
-    target = (base[:, None, :] + offsets[None, :, :]).reshape(-1, 2)
-    q = target - c - shift
-    if identity:
-        rp, ok = q, np.ones(len(q), dtype=bool)
-    else:
-        inv = np.linalg.inv(affine)
-        rp = q @ inv.T
-        for _ in range(60):
-            rr = np.sum(rp * rp, axis=1)
-            f = 1.0 + k1 * rr / (r0 * r0)
-            arp = rp @ affine.T
-            g = f[:, None] * arp - q
-            # J = f·A + (A·r') ⊗ ∇f, ∇f = 2·k1·r'/R²
-            grad = 2 * k1 / (r0 * r0) * rp
-            jac = f[:, None, None] * affine + arp[:, :, None] * grad[:, None, :]
-            det = jac[:, 0, 0] * jac[:, 1, 1] - jac[:, 0, 1] * jac[:, 1, 0]
-            det = np.where(det == 0, np.inf, det)
-            step = np.stack([(jac[:, 1, 1] * g[:, 0] - jac[:, 0, 1] * g[:, 1]) / det,
-                             (jac[:, 0, 0] * g[:, 1] - jac[:, 1, 0] * g[:, 0]) / det], axis=1)
-            rp = rp - step
-            if np.all(np.abs(step) <= 1e-12 * (1.0 + np.abs(rp))):
-                break
-        ok = np.all(np.abs(forward(rp) - target) <= 1e-9 * (1.0 + np.abs(target)), axis=1)
-    pixels = (c + rp) / np.array([cdx, cdy])
-    inside = (ok & (pixels[:, 0] >= -0.5) & (pixels[:, 0] < cnx - 0.5) &
-              (pixels[:, 1] >= -0.5) & (pixels[:, 1] < cny - 0.5))
-    return pixels[inside], index[inside]
+        return _czsim.detector_locate(self._det, xy / np.asarray(self.input_pixel_size))
 
 
 # ---- one-call functions --------------------------------------------------------------------------

@@ -252,6 +252,10 @@ typedef struct {
     uint64_t seed;
     char path[512];
     size_t plen;
+    /* Where drawn values are recorded (NULL: nowhere); mute > 0 inside a list choice, which
+     * reports the list it resolves to rather than the draws it makes on the way. */
+    cz_spec_draws *draws;
+    int mute;
     double cell[3][3]; /* the scene cell (zero without one) */
     int pbc[3];
     int has_cell;
@@ -314,6 +318,104 @@ static uint64_t field_stream(const ctx *c) {
         h *= 1099511628211ULL;
     }
     return h;
+}
+
+/* ------------------------------------------------------------------ draws ---- */
+
+/* Entries are appended while the build runs, their strings into one character buffer that
+ * may move as it grows; so entries hold offsets until the build succeeds, and pointers after
+ * (draws_finish). A list that serves many builds keeps its buffers and reallocates nothing
+ * once they are large enough. */
+struct cz_spec_draws {
+    size_t n, cap;
+    cz_spec_draw *items;
+    size_t (*off)[2]; /* offsets of path and text in chars; text NO_TEXT when a number */
+    char *chars;
+    size_t nchars, capchars;
+};
+
+#define NO_TEXT ((size_t)-1)
+
+cz_status cz_spec_draws_create(cz_spec_draws **out) {
+    if (!out) return CZ_FAIL(CZ_EINVAL, "out must not be NULL");
+    *out = calloc(1, sizeof **out);
+    if (!*out) return CZ_FAIL(CZ_ENOMEM, "cannot allocate a list of draws");
+    return CZ_OK;
+}
+
+void cz_spec_draws_destroy(cz_spec_draws *d) {
+    if (!d) return;
+    free(d->items);
+    free(d->off);
+    free(d->chars);
+    free(d);
+}
+
+size_t cz_spec_draws_count(const cz_spec_draws *d) { return d ? d->n : 0; }
+
+const cz_spec_draw *cz_spec_draws_get(const cz_spec_draws *d, size_t i) {
+    return d && i < d->n ? &d->items[i] : NULL;
+}
+
+static void draws_finish(cz_spec_draws *d) {
+    for (size_t i = 0; i < d->n; i++) {
+        d->items[i].path = d->chars + d->off[i][0];
+        d->items[i].text = d->off[i][1] == NO_TEXT ? NULL : d->chars + d->off[i][1];
+    }
+}
+
+/* Record the value of the field at the current path: a number, or a name when text is set. */
+static cz_status record(ctx *c, double value, const char *text) {
+    cz_spec_draws *d = c->draws;
+    if (!d || c->mute) return CZ_OK;
+    const char *p = path_str(c);
+    size_t lp = strlen(p) + 1, lt = text ? strlen(text) + 1 : 0;
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? 2 * d->cap : 32;
+        cz_spec_draw *it = realloc(d->items, cap * sizeof *it);
+        if (it) d->items = it;
+        size_t(*off)[2] = it ? realloc(d->off, cap * sizeof *off) : NULL;
+        if (!off) return CZ_FAIL_AS("cz_spec_build", CZ_ENOMEM, "cannot record %zu draws", cap);
+        d->off = off;
+        d->cap = cap;
+    }
+    if (d->capchars - d->nchars < lp + lt) {
+        size_t cap = d->capchars ? 2 * d->capchars : 1024;
+        while (cap - d->nchars < lp + lt) cap *= 2;
+        char *ch = realloc(d->chars, cap);
+        if (!ch) return CZ_FAIL_AS("cz_spec_build", CZ_ENOMEM, "cannot record draws (%zu B)", cap);
+        d->chars = ch;
+        d->capchars = cap;
+    }
+    cz_spec_draw *e = &d->items[d->n];
+    memset(e, 0, sizeof *e);
+    /* The index is the subscript that ends the path, if it ends with one ("hkl[2]" → 2). */
+    size_t len = lp - 1;
+    if (len > 2 && p[len - 1] == ']') {
+        const char *open = strrchr(p, '[');
+        if (open) e->index = (size_t)strtoull(open + 1, NULL, 10);
+    }
+    e->is_text = text != NULL;
+    e->value = text ? NAN : value;
+    d->off[d->n][0] = d->nchars;
+    memcpy(d->chars + d->nchars, p, lp);
+    d->nchars += lp;
+    d->off[d->n][1] = NO_TEXT;
+    if (text) {
+        d->off[d->n][1] = d->nchars;
+        memcpy(d->chars + d->nchars, text, lt);
+        d->nchars += lt;
+    }
+    d->n++;
+    return CZ_OK;
+}
+
+/* Record element k of a drawn list under the current path ("zone_axis" → "zone_axis[2]"). */
+static cz_status record_element(ctx *c, size_t k, double value) {
+    size_t o = path_push(c, "[%zu]", k);
+    cz_status s = record(c, value, NULL);
+    path_pop(c, o);
+    return s;
 }
 
 static const snode *map_get(const snode *m, const char *key) {
@@ -466,6 +568,7 @@ static cz_status get_number(ctx *c, const snode *n, double *out) {
         }
     }
     path_pop(c, o);
+    if (s == CZ_OK) s = record(c, *out, NULL);
     return s;
 }
 
@@ -497,6 +600,7 @@ static cz_status get_string(ctx *c, const snode *n, const char **out) {
         if (p->kids[i]->kind != N_SCALAR) s = bad(c, p->kids[i], "alternatives must be names");
     if (s == CZ_OK) *out = p->kids[idx]->text;
     path_pop(c, o);
+    if (s == CZ_OK) s = record(c, NAN, *out);
     return s;
 }
 
@@ -510,6 +614,9 @@ static cz_status get_vector(ctx *c, const snode *n, size_t want, double *v) {
         size_t o = path_push(c, ".choice"), idx = 0;
         if (p->kind != N_SEQ) s = bad(c, p, "must be a list of alternatives");
         if (s == CZ_OK) s = pick(c, n, p->n, &idx);
+        /* Every alternative is read (and checked), but only the list chosen is reported,
+         * element by element, whatever distributions it holds. */
+        c->mute++;
         for (size_t i = 0; s == CZ_OK && i < p->n; i++) {
             double t[16];
             size_t o2 = path_push(c, "[%zu]", i);
@@ -517,7 +624,9 @@ static cz_status get_vector(ctx *c, const snode *n, size_t want, double *v) {
             path_pop(c, o2);
             if (s == CZ_OK && i == idx) memcpy(v, t, want * sizeof *v);
         }
+        c->mute--;
         path_pop(c, o);
+        for (size_t k = 0; s == CZ_OK && k < want; k++) s = record_element(c, k, v[k]);
         return s;
     }
     if (n->kind != N_SEQ || n->n != want) return bad(c, n, "must be a list of %zu numbers", want);
@@ -849,6 +958,23 @@ static cz_status build_shape(ctx *c, const snode *m, const cz_lattice *lat, cz_v
 /* ------------------------------------------------------------ orientation ---- */
 
 
+/* Proper Euler angles (degrees) of rotation r in the convention of cz_transform_euler,
+ * r = Rz(phi)·Rx(theta)·Rz(psi): r[0][2] = sin phi sin theta, r[1][2] = −cos phi sin theta,
+ * r[2][0] = sin theta sin psi, r[2][1] = sin theta cos psi, r[2][2] = cos theta. At theta = 0
+ * or 180° only phi ± psi is defined, and psi = 0 is taken. */
+static void euler_zxz(const double r[3][3], double e[3]) {
+    const double deg = 180.0 / 3.14159265358979323846;
+    double st = hypot(r[0][2], r[1][2]);
+    e[1] = atan2(st, r[2][2]) * deg;
+    if (st > 1e-12) {
+        e[0] = atan2(r[0][2], -r[1][2]) * deg;
+        e[2] = atan2(r[2][0], r[2][1]) * deg;
+    } else {
+        e[0] = atan2(r[1][0], r[0][0]) * deg;
+        e[2] = 0;
+    }
+}
+
 /* Rotation that turns unit vector n onto −z (Rodrigues about n × (−z)). */
 static void turn_to_minus_z(const double n[3], cz_transform *tf) {
     const double down[3] = {0, 0, -1};
@@ -877,8 +1003,15 @@ static cz_status build_orientation(ctx *c, const snode *n, const cz_lattice *lat
         if (strcmp(w, "none") == 0) return CZ_OK;
         if (strcmp(w, "random") == 0) {
             /* Uniform on SO(3), from this field's own stream. */
-            double r[3][3];
+            double r[3][3], e[3];
             cz_rng_rotation(c->seed, field_stream(c), 0, r);
+            /* Reported as the Euler angles that `orientation: {euler: [...]}` turns back
+             * into this rotation. */
+            euler_zxz(CZ_CROWS(r), e);
+            size_t o = path_push(c, ".euler");
+            for (size_t k = 0; s == CZ_OK && k < 3; k++) s = record_element(c, k, e[k]);
+            path_pop(c, o);
+            if (s != CZ_OK) return s;
             return cz_transform_matrix(CZ_CROWS(r), NULL, 1, tf);
         }
         return bad(c, n, "must be random, none, or a mapping (zone_axis, euler, axis+angle)");
@@ -1399,7 +1532,23 @@ static cz_status build_defects(ctx *c, const snode *m, const cz_lattice *lat, co
     d.stream = field_stream(c);
     if (cz_defect_planes_draw(lat, vol, &d, CZ_DEFECTS_MAX_PLANES, planes) != CZ_OK)
         return bad(c, m, "%s", cz_last_error());
-    return CZ_OK;
+    /* Reported in the form of explicit `planes:`, which build the same crystal. */
+    for (size_t i = 0; s == CZ_OK && i < *n; i++) {
+        const cz_defect_plane *pl_i = &planes[i];
+        const char *kind = pl_i->kind == CZ_DEFECT_TWIN ? "twin" : "fault";
+        if (pl_i->kind == CZ_DEFECT_MIRROR) kind = "mirror";
+        size_t o = path_push(c, ".planes[%zu]", i), o2 = path_push(c, ".kind");
+        s = record(c, NAN, kind);
+        path_pop(c, o2);
+        o2 = path_push(c, ".hkl");
+        for (size_t k = 0; s == CZ_OK && k < 3; k++) s = record_element(c, k, pl_i->hkl[k]);
+        path_pop(c, o2);
+        o2 = path_push(c, ".position");
+        if (s == CZ_OK) s = record(c, pl_i->position, NULL);
+        path_pop(c, o2);
+        path_pop(c, o);
+    }
+    return s;
 }
 
 /* A crystalline slab matched to the scene cell. */
@@ -2040,19 +2189,19 @@ void cz_spec_build_opts_default(cz_spec_build_opts *o) {
     o->use_seed = 0;
     o->max_atoms = CZ_MAX_ATOMS;
     o->nthreads = 0;
+    o->draws = NULL;
 }
 
-cz_status cz_spec_build(const cz_spec *spec, const cz_spec_build_opts *opts, cz_atoms **out,
-                        uint64_t *seed_used) {
-    if (!out) return CZ_FAIL(CZ_EINVAL, "out must not be NULL");
-    *out = NULL;
-    if (!spec) return CZ_FAIL(CZ_EINVAL, "spec must not be NULL");
+/* The whole build; cz_spec_build checks the arguments and settles the list of draws. */
+static cz_status build_scene(const cz_spec *spec, const cz_spec_build_opts *opts, cz_atoms **out,
+                             uint64_t *seed_used) {
     cz_spec_build_opts bo;
     cz_spec_build_opts_default(&bo);
     if (opts) bo = *opts;
     ctx c;
     memset(&c, 0, sizeof c);
     c.spec = spec;
+    c.draws = bo.draws;
     const snode *root = spec->root;
     static const char *const keys[] = {"seed", "cell", "pbc", "vacuum", "max_atoms", "objects",
                                        "clash_distance", NULL};
@@ -2181,4 +2330,18 @@ cz_status cz_spec_build(const cz_spec *spec, const cz_spec_build_opts *opts, cz_
     }
     *out = atoms;
     return CZ_OK;
+}
+
+cz_status cz_spec_build(const cz_spec *spec, const cz_spec_build_opts *opts, cz_atoms **out,
+                        uint64_t *seed_used) {
+    cz_spec_draws *d = opts ? opts->draws : NULL;
+    if (d) d->n = d->nchars = 0;
+    if (!out) return CZ_FAIL(CZ_EINVAL, "out must not be NULL");
+    *out = NULL;
+    if (!spec) return CZ_FAIL(CZ_EINVAL, "spec must not be NULL");
+    cz_status s = build_scene(spec, opts, out, seed_used);
+    /* Entries become visible only for a scene that was built. */
+    if (d && s == CZ_OK) draws_finish(d);
+    if (d && s != CZ_OK) d->n = d->nchars = 0;
+    return s;
 }

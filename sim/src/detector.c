@@ -558,3 +558,137 @@ cz_status cz_sim_detector_labels(const cz_sim_detector *d, size_t elem_size, siz
     }
     return CZ_OK;
 }
+
+/* Newton's method for r′ (Å, relative to the field centre) with f(r′)·A·r′ = q, f = 1 +
+ * k1·|r′|²/R², from r′ = A⁻¹q (exact without radial distortion). The Jacobian is
+ * J = f·A + (A·r′) ⊗ ∇f with ∇f = 2·k1·r′/R². The iteration stops when a step is below
+ * 1e-12·(1 + |r′|) per axis (Newton converges quadratically, so r′ is then good to about 1e-15
+ * relative) or after 60 steps; the solution is accepted when the residual |f·A·r′ − q| is at most
+ * 1e-9·(1 + |q| + L) Å per axis. Returns 1 when accepted. */
+static int locate_solve(const cz_sim_detector *d, double qx, double qy, double *rx, double *ry) {
+    const double(*a)[2] = d->opts.affine;
+    double r0 = 0.5 * fmin(d->lx, d->ly), g = 2.0 * d->opts.radial_k1 / (r0 * r0);
+    double det = a[0][0] * a[1][1] - a[0][1] * a[1][0];
+    double x = (a[1][1] * qx - a[0][1] * qy) / det, y = (a[0][0] * qy - a[1][0] * qx) / det;
+    for (int it = 0; it < 60; ++it) {
+        double f = 1.0 + 0.5 * g * (x * x + y * y);
+        double ax = a[0][0] * x + a[0][1] * y, ay = a[1][0] * x + a[1][1] * y;
+        double gx = f * ax - qx, gy = f * ay - qy;
+        double j00 = f * a[0][0] + ax * g * x, j01 = f * a[0][1] + ax * g * y;
+        double j10 = f * a[1][0] + ay * g * x, j11 = f * a[1][1] + ay * g * y;
+        double dj = j00 * j11 - j01 * j10;
+        if (dj == 0 || !isfinite(dj)) return 0;
+        double sx = (j11 * gx - j01 * gy) / dj, sy = (j00 * gy - j10 * gx) / dj;
+        x -= sx;
+        y -= sy;
+        if (fabs(sx) <= 1e-12 * (1.0 + fabs(x)) && fabs(sy) <= 1e-12 * (1.0 + fabs(y))) break;
+    }
+    double f = 1.0 + 0.5 * g * (x * x + y * y);
+    double ex = f * (a[0][0] * x + a[0][1] * y) - qx, ey = f * (a[1][0] * x + a[1][1] * y) - qy;
+    *rx = x;
+    *ry = y;
+    return fabs(ex) <= 1e-9 * (1.0 + fabs(qx) + d->lx) &&
+           fabs(ey) <= 1e-9 * (1.0 + fabs(qy) + d->ly);
+}
+
+/* Most periodic images of the field per axis that cz_sim_detector_locate tries. */
+#define LOCATE_MAX_TILES 4096
+
+/* Periodic images of a point that can appear in the camera field, as tile ranges [t[0], t[1]]
+ * along x and [t[2], t[3]] along y: the tiles the field's source positions reach (the forward
+ * map sampled on 33 × 33 points of the field), one more on each side for the unsampled extremes
+ * and the half-pixel border of the camera field. Only tile 0 without distortion. */
+static cz_status locate_tiles(const cz_sim_detector *d, long t[4]) {
+    t[0] = t[1] = t[2] = t[3] = 0;
+    if (!d->distort) return CZ_OK;
+    double lx = d->lx, ly = d->ly;
+    double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
+    for (int j = 0; j <= 32; ++j)
+        for (int i = 0; i <= 32; ++i) {
+            double u, v;
+            source_pixel(d, lx * i / 32.0, ly * j / 32.0, &u, &v);
+            double sx = u * d->idx, sy = v * d->idy;
+            lo[0] = fmin(lo[0], sx), hi[0] = fmax(hi[0], sx);
+            lo[1] = fmin(lo[1], sy), hi[1] = fmax(hi[1], sy);
+        }
+    double b[4] = {floor(lo[0] / lx) - 1, ceil(hi[0] / lx) + 1, floor(lo[1] / ly) - 1,
+                   ceil(hi[1] / ly) + 1};
+    /* Checked before any conversion to long, so that an absurd distortion (or one whose source
+     * positions overflow) can neither overflow nor loop for ever. */
+    int far = !(fabs(b[0]) < 1e12 && fabs(b[1]) < 1e12 && fabs(b[2]) < 1e12 && fabs(b[3]) < 1e12);
+    if (far || !(b[1] - b[0] < LOCATE_MAX_TILES && b[3] - b[2] < LOCATE_MAX_TILES))
+        return CZ_SIM_FAIL(CZ_ERANGE,
+                           "the distortion shows %g x %g periodic images of the field, %g fields "
+                           "away (at most %d per axis, within 1e12 fields, can be located)",
+                           b[1] - b[0] - 1, b[3] - b[2] - 1, fmax(fabs(b[0]), fabs(b[2])),
+                           LOCATE_MAX_TILES - 2);
+    for (int q = 0; q < 4; ++q) t[q] = (long)b[q];
+    return CZ_OK;
+}
+
+/* One pass of cz_sim_detector_locate over the tiles t (locate_tiles): counts the appearances
+ * and, when out_xy is non-NULL, writes them (the caller has checked the capacity with a counting
+ * pass). */
+static size_t locate_pass(const cz_sim_detector *d, const long t[4], size_t n,
+                          const double in_xy[][2], double out_xy[][2], size_t point[]) {
+    const cz_sim_detector_opts *o = &d->opts;
+    double lx = d->lx, ly = d->ly, cx = 0.5 * lx, cy = 0.5 * ly;
+    long mx0 = t[0], mx1 = t[1], my0 = t[2], my1 = t[3];
+    double hx = 0.5 * d->odx, hy = 0.5 * d->ody;
+    size_t k = 0;
+    for (size_t p = 0; p < n; ++p) {
+        double x = in_xy[p][0] * d->idx, y = in_xy[p][1] * d->idy;
+        /* The periodic image in [−½, n − ½) camera pixels: without distortion, the only one. */
+        double bx = x - floor((x + hx) / lx) * lx, by = y - floor((y + hy) / ly) * ly;
+        for (long my = my0; my <= my1; ++my)
+            for (long mx = mx0; mx <= mx1; ++mx) {
+                double tx = bx + (double)mx * lx, ty = by + (double)my * ly, rx, ry;
+                if (!d->distort) {
+                    rx = tx - cx;
+                    ry = ty - cy;
+                } else if (!locate_solve(d, tx - cx - o->shift[0], ty - cy - o->shift[1], &rx,
+                                         &ry)) {
+                    continue;
+                }
+                double px = (cx + rx) / d->odx, py = (cy + ry) / d->ody;
+                if (!(px >= -0.5 && px < (double)d->onx - 0.5 && py >= -0.5 &&
+                      py < (double)d->ony - 0.5))
+                    continue;
+                if (out_xy) {
+                    out_xy[k][0] = px;
+                    out_xy[k][1] = py;
+                    point[k] = p;
+                }
+                ++k;
+            }
+    }
+    return k;
+}
+
+cz_status cz_sim_detector_locate(const cz_sim_detector *d, size_t n, const double in_xy[][2],
+                                 double out_xy[][2], size_t point[], size_t cap, size_t *nout) {
+    if (!d || !nout) return CZ_SIM_FAIL(CZ_EINVAL, "det and nout must not be NULL");
+    *nout = 0;
+    if (n > 0 && !in_xy) return CZ_SIM_FAIL(CZ_EINVAL, "in_xy must not be NULL with n = %zu", n);
+    if (cap > 0 && (!out_xy || !point))
+        return CZ_SIM_FAIL(CZ_EINVAL, "out_xy and point must not be NULL with cap = %zu", cap);
+    for (size_t p = 0; p < n; ++p)
+        if (!isfinite(in_xy[p][0]) || !isfinite(in_xy[p][1]))
+            return CZ_SIM_FAIL(CZ_EINVAL, "point %zu is not finite (%g, %g)", p, in_xy[p][0],
+                               in_xy[p][1]);
+    const double(*a)[2] = d->opts.affine;
+    if (d->distort && a[0][0] * a[1][1] - a[0][1] * a[1][0] == 0)
+        return CZ_SIM_FAIL(CZ_EINVAL,
+                           "the distortion's affine matrix [[%g, %g], [%g, %g]] is singular: "
+                           "positions cannot be located",
+                           a[0][0], a[0][1], a[1][0], a[1][1]);
+    long t[4];
+    cz_status st = locate_tiles(d, t);
+    if (st != CZ_OK) return st;
+    size_t k = locate_pass(d, t, n, in_xy, NULL, NULL);
+    *nout = k;
+    if (cap == 0 && !out_xy) return CZ_OK; /* size query */
+    if (cap < k) return CZ_SIM_FAIL(CZ_ERANGE, "room for %zu appearances, %zu needed", cap, k);
+    locate_pass(d, t, n, in_xy, out_xy, point);
+    return CZ_OK;
+}

@@ -1,9 +1,10 @@
 """cz.sim: multislice simulation of ase.Atoms into numpy arrays.
 
 Vacuum keeps the intensity at 1, the weak-phase sign test at Scherzer, the potential integral,
-ExitWave round trips, agreement with the `cz image` HDF5 output, thread safety and determinism,
-and the exception types and messages. Grids stay at or below 256² and FFTW plans with ESTIMATE
-and no wisdom file, so the tests are quick and write nothing outside build/.
+the potential methods and precisions, ExitWave round trips, agreement with the `cz image` HDF5
+output, thread safety and determinism, and the exception types and messages. Grids stay at or
+below 256² and FFTW plans with ESTIMATE and no wisdom file, so the tests are quick and write
+nothing outside build/.
 """
 
 import os
@@ -100,6 +101,83 @@ def test_lobato_differs_from_kirkland_but_integrates_alike():
     assert lo.sum() == pytest.approx(k.sum(), rel=2e-3)
 
 
+def relative_rms(a, b):
+    """RMS of a − b relative to the RMS of b."""
+    a, b = np.asarray(a), np.asarray(b)
+    return float(np.sqrt(np.mean(np.abs(a - b) ** 2) / np.mean(np.abs(b) ** 2)))
+
+
+def test_double_precision_differs_from_single_by_rounding():
+    """precision='double' runs the potential and the multislice in double precision: its exit
+    wave is complex128 and differs from the single-precision one by rounding only."""
+    atoms = gold_particle()
+    single = cz.sim.exit_wave(atoms, sampling=0.1, **FAST)
+    double = cz.sim.exit_wave(atoms, sampling=0.1, precision="double", **FAST)
+    assert single.dtype == np.complex64 and double.dtype == np.complex128
+    assert double.shape == single.shape
+    assert double.params["options"]["precision"] == "double"
+    # Genuinely double: most values are not complex64 numbers.
+    assert np.mean(double != double.astype(np.complex64)) > 0.9
+    rel = relative_rms(single, double)
+    assert 1e-8 < rel < 1e-5, rel
+    # The explicit defaults are the defaults, bit for bit.
+    explicit = cz.sim.exit_wave(atoms, sampling=0.1, precision="single",
+                                potential_method="realspace", **FAST)
+    assert explicit.tobytes() == single.tobytes()
+    # A Simulator says which; frozen phonons and images follow it.
+    sim = cz.sim.Simulator.from_atoms(atoms, sampling=0.1, precision="Double", **FAST)
+    assert sim.precision == "double"
+    assert cz.sim.Simulator.from_atoms(atoms, sampling=0.1, **FAST).precision == "single"
+    waves = sim.frozen_phonon_waves(2, 0.05, seed=3)
+    assert waves.dtype == np.complex128 and waves.shape == (2, *sim.shape)
+    img_d = cz.sim.image(double, defocus=50.0, cs_mm=1.0)
+    img_s = cz.sim.image(single, defocus=50.0, cs_mm=1.0)
+    assert 0 < np.max(np.abs(img_d - img_s)) < 1e-4
+
+
+def test_double_precision_conserves_intensity_better():
+    """A weak object (one C atom) followed by 40 Å of vacuum in 0.5 Å slices: single precision
+    lets the mean |ψ|² drift by rounding (about 2e-5 here), double keeps it to the small loss of
+    the band limit. Vacuum alone stays exactly 1 in both."""
+    weak = Atoms("C", positions=[(6.4, 6.4, 0.5)], cell=[12.8, 12.8, 40.0])
+    opts = {"grid": 128, "slice_thickness": 0.5, **FAST}
+    single = cz.sim.exit_wave(weak, **opts)
+    double = cz.sim.exit_wave(weak, precision="double", **opts)
+    drift_s = abs(np.mean(np.abs(single.astype(np.complex128)) ** 2) - 1)
+    drift_d = abs(np.mean(np.abs(double) ** 2) - 1)
+    assert drift_d < 2e-6, drift_d
+    assert drift_s > 4 * drift_d, (drift_s, drift_d)
+    vacuum = cz.sim.exit_wave(Atoms(cell=[10.3, 9.7, 6.1]), sampling=0.1, precision="double",
+                              **FAST)
+    assert vacuum.dtype == np.complex128 and np.max(np.abs(np.abs(vacuum) ** 2 - 1)) < 1e-14
+
+
+def test_potential_methods_agree_but_differ():
+    """Real-space superposition (default) and the particle mesh: the same integral per atom,
+    spectra that agree to 1e-3 (relative RMS) up to 3 1/Å (0.33 Å, beyond what an HRTEM image
+    resolves) at 0.05 Å sampling, but not the same grid values: the mesh rings along the grid
+    axes (per cent of v_z, cz_sim.h)."""
+    atoms = gold_particle()
+    real = cz.sim.potential(atoms, sampling=0.05, **FAST)
+    mesh = cz.sim.potential(atoms, sampling=0.05, potential_method="fourier", **FAST)
+    explicit = cz.sim.potential(atoms, sampling=0.05, potential_method="realspace", **FAST)
+    assert explicit.tobytes() == real.tobytes()
+    assert real.shape == mesh.shape
+    assert mesh.sum() == pytest.approx(real.sum(), rel=1e-6)
+    ny, nx = real.shape
+    k = np.hypot(*np.meshgrid(np.fft.fftfreq(nx, atoms.cell[0, 0] / nx),
+                              np.fft.fftfreq(ny, atoms.cell[1, 1] / ny)))
+    low = k < 3.0
+    spec_r, spec_m = np.fft.fft2(real)[low], np.fft.fft2(mesh)[low]
+    assert relative_rms(spec_m, spec_r) < 2e-3
+    pointwise = relative_rms(mesh, real)
+    assert 1e-3 < pointwise < 0.06, pointwise
+    # Exit waves differ too, by less.
+    w_real = cz.sim.exit_wave(atoms, sampling=0.1, **FAST)
+    w_mesh = cz.sim.exit_wave(atoms, sampling=0.1, potential_method="fourier", **FAST)
+    assert 1e-4 < relative_rms(w_mesh, w_real) < 1e-2
+
+
 # ---- the Python API ------------------------------------------------------------------------------
 
 
@@ -188,9 +266,12 @@ def test_concurrent_calls_on_one_simulator():
 # ---- agreement with the command line -------------------------------------------------------------
 
 
-def test_agrees_with_cli_hdf5(tmp_path):
+@pytest.mark.parametrize("method, precision", [(None, None), ("fourier", "double"),
+                                               ("realspace", "double")])
+def test_agrees_with_cli_hdf5(tmp_path, method, precision):
     """cz.sim.image and `cz image ... -o out.h5` give the same images (1e-6) for the same
-    structure and parameters."""
+    structure and parameters, with the default and the other potential method and precision:
+    the same exit wave (bit for bit, rounded to complex64 as the command line stores it)."""
     cz_bin = os.environ.get("CZ_BIN")
     if not cz_bin:
         pytest.skip("CZ_BIN (the built cz program) is set by ctest")
@@ -204,21 +285,32 @@ def test_agrees_with_cli_hdf5(tmp_path):
             "--aperture-mrad", "15", "--focal-spread", "30", "--convergence-mrad", "0.3",
             "--aberration", "C12=20,45", "--potential", "lobato", "--fftw", "estimate",
             "--wisdom", ""]
+    options = {}
+    if method is not None:
+        args += ["--potential-method", method]
+        options["potential_method"] = method
+    if precision is not None:
+        args += ["--precision", precision]
+        options["precision"] = precision
     done = subprocess.run(args, capture_output=True, text=True, check=False)
     assert done.returncode == 0 and done.stderr == "", done.stderr
 
     wave = cz.sim.exit_wave(atoms, sampling=0.1, slice_thickness=2, energy_kv=200,
-                            potential="lobato", **FAST)
+                            potential="lobato", **options, **FAST)
+    assert wave.dtype == (np.complex128 if precision == "double" else np.complex64)
     mine = cz.sim.image(wave, defocus=["scherzer", 0, -50], cs_mm=1.2, aperture_mrad=15,
                         focal_spread=30, convergence_mrad=0.3, aberrations={"C12": (20, 45)})
     with h5py.File(tmp_path / "au.h5", "r") as f:
         theirs = f["images"][()]
         their_wave = f["exit_wave"][()]
         assert f.attrs["energy_kv"] == 200 and f.attrs["potential"] == "lobato"
+        assert f.attrs["potential_method"] == (method or "realspace")
+        assert f.attrs["precision"] == (precision or "single")
         assert np.allclose(f["defocus_a"][()],
                            [cz.sim.scherzer_defocus(1.2, energy_kv=200), 0, -50])
     assert theirs.shape == mine.shape
-    assert np.max(np.abs(their_wave - wave)) < 1e-6
+    assert their_wave.dtype == np.complex64
+    assert their_wave.tobytes() == np.asarray(wave).astype(np.complex64).tobytes()
     assert np.max(np.abs(theirs - mine)) < 1e-6 * np.max(mine)
 
 
@@ -238,6 +330,14 @@ def test_error_types_and_messages():
     assert isinstance(info.value, RuntimeError) and info.value.status == cz._cz.ERANGE
     with pytest.raises(ValueError, match="potential must be one of kirkland, lobato"):
         cz.sim.exit_wave(atoms, potential="moliere", **FAST)
+    with pytest.raises(ValueError, match=r"^potential_method must be one of realspace, fourier "
+                       r"\(got 'multislice'\)$"):
+        cz.sim.exit_wave(atoms, potential_method="multislice", **FAST)
+    with pytest.raises(ValueError, match=r"^precision must be one of single, double "
+                       r"\(got 'quad'\)$"):
+        cz.sim.exit_wave(atoms, precision="quad", **FAST)
+    with pytest.raises(ValueError, match=r"precision must be one of single, double \(got 64\)"):
+        cz.sim.exit_wave(atoms, precision=64, **FAST)
     with pytest.raises(TypeError, match="unknown simulation option"):
         cz.sim.exit_wave(atoms, sampeling=0.1)
     with pytest.raises(ValueError, match="no cell vector a"):
@@ -286,3 +386,57 @@ def test_bad_lens_and_wave_arguments():
         cz.sim.image(np.ones((64, 64), np.complex64))
     with pytest.raises(ValueError, match="shape"):
         cz.sim.Simulator([12.8, 12.8, 4.0], grid=64, **FAST).image(np.ones((32, 64)))
+
+
+PLAN_ENTRY_POINTS = {
+    "Simulator": lambda atoms, **kw: cz.sim.Simulator(atoms.cell, **kw),
+    "Simulator.from_atoms": cz.sim.Simulator.from_atoms,
+    "exit_wave": cz.sim.exit_wave,
+    "frozen_phonon_waves": lambda atoms, **kw: cz.sim.frozen_phonon_waves(atoms, 1, 0.05, **kw),
+    "image": cz.sim.image,
+    "potential": cz.sim.potential,
+    "masks": cz.sim.masks,
+    "label_map": cz.sim.label_map,
+    "phase_mask": cz.sim.phase_mask,
+    "columns": cz.sim.columns,
+}
+"""Every cz.sim function that makes a plan, as f(atoms, **options)."""
+
+
+@pytest.mark.parametrize("entry", sorted(PLAN_ENTRY_POINTS))
+def test_every_plan_maker_takes_method_and_precision(entry):
+    """Each entry point accepts potential_method and precision (a good value works, a bad one is
+    refused with a ValueError naming it and the accepted values)."""
+    atoms = carbon_column()
+    atoms.arrays["class_id"] = np.ones(len(atoms), dtype=int)
+    make = PLAN_ENTRY_POINTS[entry]
+    make(atoms, grid=64, potential_method="fourier", precision="double", **FAST)
+    with pytest.raises(ValueError, match=r"potential_method must be one of realspace, fourier "
+                       r"\(got 'pme'\)"):
+        make(atoms, grid=64, potential_method="pme", **FAST)
+    with pytest.raises(ValueError, match=r"precision must be one of single, double "
+                       r"\(got 'half'\)"):
+        make(atoms, grid=64, precision="half", **FAST)
+
+
+def test_plan_create_takes_option_fields_by_name():
+    """The binding takes cz_sim_opts' fields as keywords: unknown names are a TypeError, values
+    the library refuses a ValueError with its message."""
+    cell = np.diag([12.8, 12.8, 4.0])
+    defaults = cz.sim.defaults()["sim"]
+    assert defaults["potential_method"] == cz._czsim.POTENTIAL_REALSPACE
+    assert defaults["precision"] == cz._czsim.SINGLE
+    plan = cz._czsim.plan_create(cell, nx=32, ny=32, flags=cz._czsim.FFTW_ESTIMATE,
+                                 wisdom_path="", precision=cz._czsim.DOUBLE,
+                                 potential_method=cz._czsim.POTENTIAL_FOURIER, param=None)
+    assert cz._czsim.run_double(plan).dtype == np.complex128
+    with pytest.raises(TypeError, match="unexpected keyword argument 'precison'"):
+        cz._czsim.plan_create(cell, nx=32, ny=32, precison=1)
+    with pytest.raises(ValueError, match="cz_sim_plan_create: unknown precision 7"):
+        cz._czsim.plan_create(cell, nx=32, ny=32, precision=7)
+    with pytest.raises(ValueError, match="cz_sim_plan_create: unknown potential_method -1"):
+        cz._czsim.plan_create(cell, nx=32, ny=32, potential_method=-1)
+    single = cz._czsim.plan_create(cell, nx=32, ny=32, flags=cz._czsim.FFTW_ESTIMATE,
+                                   wisdom_path="")
+    with pytest.raises(ValueError, match="precision = CZ_SIM_SINGLE"):
+        cz._czsim.run_double(single)

@@ -587,6 +587,38 @@ CZ_API cz_status cz_sim_detector_labels(const cz_sim_detector *det, size_t elem_
                                         const void *in, size_t in_bytes, void *out,
                                         size_t out_bytes);
 
+/**
+ * Where points of the input grid (e.g. atom columns from cz_sim_columns) appear on the camera:
+ * the inverse of the geometry of cz_sim_detector_image step (1) and cz_sim_detector_labels. The
+ * field is periodic, so point p at in_xy[p] = (u, v) appears at every camera position r in the
+ * camera field whose source position s(r) (cz_sim_detector_create, in input pixels) is (u, v) or
+ * a periodic image (u + m·in_nx, v + k·in_ny) of it. Without distortion that is exactly one
+ * position; a distortion that shows more than one field (|A| > 1: the specimen shrunk on the
+ * camera) can show a point several times, and one that enlarges it can leave points out.
+ * Per periodic image, r is solved by Newton's method from r − c = A⁻¹(s − c − t) (exact without
+ * radial distortion): the iteration stops when a step is below 1e-12·(1 + |r − c|/Å) Å per axis
+ * and the solution is accepted when |s(r) − s| ≤ 1e-9·(1 + |s − c − t|/Å + L/Å) Å per axis (a
+ * periodic image where the iteration does not converge, e.g. beyond the fold of a strong
+ * negative radial distortion, does not appear).
+ * @param n       number of points (0 allowed)
+ * @param in_xy   [n][2] positions in input pixel coordinates (x/dx, y/dy, the convention of
+ *                cz_sim_column), finite; any periodic image may be given
+ * @param out_xy  [cap][2] out: camera pixel coordinates (x/camera dx, y/camera dy), each in
+ *                [−½, nx − ½) × [−½, ny − ½); ordered by point, then by periodic image
+ * @param point   [cap] out: the index p of the point each appearance shows
+ * @param cap     capacity of out_xy and point; NULL arrays with cap 0 is a size query
+ * @param nout    out: number of appearances (also set on CZ_ERANGE)
+ * @return CZ_OK; CZ_EINVAL (NULL det, nout, or in_xy with n > 0, NULL outputs with cap > 0, a
+ *   non-finite position (the message names the point), a singular affine matrix); CZ_ERANGE
+ *   (cap < *nout with outputs given, nothing written; or a distortion that shows more than
+ *   4094 periodic images of the field along an axis, or shifts it by 1e12 fields or more;
+ *   *nout = 0).
+ * Thread safety: reentrant (uses no workspace).
+ */
+CZ_API cz_status cz_sim_detector_locate(const cz_sim_detector *det, size_t n,
+                                        const double in_xy[][2], double out_xy[][2],
+                                        size_t point[], size_t cap, size_t *nout);
+
 /** cz_sim_label_opts.flags: the grid is not periodic: positions are used as given (no wrapping
  *  into [0, nx·dx) × [0, ny·dy)), footprints are clipped at the grid edges (an atom just outside
  *  still covers the pixels within r) and columns may lie outside the grid. */
