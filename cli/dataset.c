@@ -519,8 +519,9 @@ static int sim_fail(cz_status st, long sample, const char *what) {
     return st == CZ_EINVAL ? CLI_USAGE : CLI_FAIL;
 }
 
-/* Build (and optionally relax) the scene of sample s. */
-static int make_structure(run *R, uint64_t s, uint64_t seed_s, cz_atoms **out) {
+/* Build (and optionally relax) the scene of sample s; `probe`: the check before the run (a
+ * one-iteration relax). */
+static int make_structure(run *R, uint64_t s, uint64_t seed_s, int probe, cz_atoms **out) {
     const ds_config *cfg = R->cfg;
     double t0 = now();
     cz_spec *spec = NULL;
@@ -563,6 +564,12 @@ static int make_structure(run *R, uint64_t s, uint64_t seed_s, cz_atoms **out) {
     ro.freeze_classes = cfg->relax_freeze_classes;
     ro.ranks = cfg->relax_ranks;
     ro.seed = cz_rng_u64(seed_s, ds_fnv1a("relax"), 0);
+    if (probe) {
+        /* The check before anything is written only has to show that LAMMPS accepts the
+         * scene and the potentials: one minimiser iteration, no annealing. */
+        ro.max_iterations = 1;
+        ro.anneal_steps = 0;
+    }
     cz_atoms *relaxed = NULL;
     st = cz_relax(*out, &ro, &relaxed, NULL, NULL);
     R->t.relax += now() - t0;
@@ -671,7 +678,7 @@ static int do_sample(run *R, uint64_t s, size_t slot) {
     size_t *stack = NULL;
     cz_sim_column *cols = NULL;
     cz_status st;
-    int rc = make_structure(R, s, seed_s, &atoms);
+    int rc = make_structure(R, s, seed_s, 0, &atoms);
     if (rc != CLI_OK) goto done;
     size_t draws_start = R->ndrows;
     if (push_draws(R, s) != 0) {
@@ -1356,7 +1363,7 @@ int cli_dataset_main(int argc, char **argv) {
     R.ny = cfg.crop[1];
     {
         cz_atoms *probe = NULL;
-        rc = make_structure(&R, 0, ds_sample_seed(cfg.seed, 0), &probe);
+        rc = make_structure(&R, 0, ds_sample_seed(cfg.seed, 0), 1, &probe);
         double lo, hi;
         ds_support(&cfg.camera_pixel, &lo, &hi);
         if (rc == CLI_OK && R.nx == 0) {

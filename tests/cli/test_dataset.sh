@@ -339,6 +339,12 @@ if "$CZ" relax --help >/dev/null 2>&1 && ! "$CZ" relax --help 2>&1 | grep -q "wi
     expect_ok "relaxed dataset" dataset "$WORK/relax.yaml" --out "$WORK/relax1" -n 2 --quiet
     expect_ok "relaxed dataset again" dataset "$WORK/relax.yaml" --out "$WORK/relax2" -n 2 --quiet
     check "relax is reproducible" same_dataset "$WORK/relax1" "$WORK/relax2"
+    sed 's/^  max_iterations: 50/  max_iterations: 50\n  pair: nonsense/' "$WORK/relax.yaml" \
+        >"$WORK/relaxbad.yaml"
+    run dataset "$WORK/relaxbad.yaml" --out "$WORK/relaxbad" -n 2
+    check "a pair style LAMMPS refuses stops the run before anything is written (exit $RC)" \
+        [ "$RC" -ne 0 -a ! -e "$WORK/relaxbad" ]
+    check "and names LAMMPS's complaint" bash -c 'printf "%s" "$1" | grep -q "nonsense"' _ "$ERR"
     "$PY" - "$WORK/relax1" "$WORK/a" >"$WORK/relaxcheck" 2>&1 <<'PY'
 import sys
 import h5py
