@@ -4,9 +4,12 @@
 # Kirkland, infinite projection). JSON on stdout (FFT-equivalents per slice = time per slice ÷
 # time of one complex64 fftwf_plan_dft_2d transform, measured in the same run), build chatter on
 # stderr. Also reported: the potential alone, the first image of a wave (forward FFT + one
-# condition) and extra imaging conditions from the cached exit wave (15 mrad aperture; no
-# aperture; no aperture with both envelopes). Skips cleanly (JSON note, status 0) when the
-# structure is absent. --cpu-time times with process CPU time (steadier on a shared machine,
+# condition); extra imaging conditions from the cached exit wave, each timed call a new defocus
+# (15 mrad aperture; no aperture; no aperture with both envelopes), a new lens each call (other
+# astigmatism) and, apart, the same ctf repeated (repeat_image_*); and the explicit incoherent
+# sum cz_sim_image_incoherent, 8 waves × an 8-point focal sum, per (wave × condition), without
+# aperture and with the production job's lens (30 mrad aperture, 1 mrad taper, 0.1 mrad
+# convergence envelope). Skips cleanly (JSON note, status 0) when the structure is absent. --cpu-time times with process CPU time (steadier on a shared machine,
 # single thread only); --finite uses finite projection.
 # Usage: bash bench/run_bench_sim.sh [--sizes 512,1024] [--threads N] [--cpu-time] [--finite]
 #                                    [REFDIR]

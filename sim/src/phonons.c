@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "kernels.h"
 #include "plan.h"
 
 static const double PI = 3.14159265358979323846;
@@ -325,14 +326,24 @@ static void make_conditions(const cz_sim_coherence *c, condition *cond) {
 
 /* ---------------------------------------------------------------------------------------------
  * Imaging with explicit incoherent sums
+ *
+ * The transfer function of a condition, H = amp·exp(−iχ(k + k_t; C10 − δ)), does not depend on
+ * the wave. With several waves it is tabulated once per call as complex floats over the pixels
+ * where it is non-zero (band limit ∩ shifted aperture), by the vectorised kernel of kernels.c, and
+ * every (wave, condition) pair then costs one complex multiply per pixel, the inverse FFT over
+ * the processed columns and rows, and the |·|² accumulation. The tables of at most HTAB_CHUNK
+ * conditions and HTAB_MAX_BYTES bytes are held at once; longer sums are done in chunks of
+ * conditions, each chunk re-reading the waves (one forward FFT per wave per chunk; alternate
+ * chunks visit the waves in reverse order so that consecutive chunks share one spectrum). A
+ * condition whose table alone exceeds the cap, and every condition when there is one wave, is
+ * evaluated on the fly column by column with the same kernel, so every path gives the same
+ * bits.
  * ------------------------------------------------------------------------------------------- */
 
-/* One aberration term prepared for the pixel loop (C10 is kept apart: the defocus sum moves it). */
-typedef struct term {
-    int n, m;
-    double coef;       /* 2π/λ · C_nm */
-    double cphi, sphi; /* cos(m φ_nm), sin(m φ_nm) */
-} term;
+/* Memory cap on the transfer tables of one call (bytes), and conditions per chunk (bounds the
+ * per-chunk column lists). */
+#define HTAB_MAX_BYTES ((size_t)256 << 20)
+#define HTAB_CHUNK 64
 
 static cz_status check_ctf(const cz_sim_ctf *ctf) {
     for (int n = 0; n < 6; n++)
@@ -354,6 +365,228 @@ static cz_status check_ctf(const cz_sim_ctf *ctf) {
         if (!(v[q] >= 0) || !isfinite(v[q]))
             return CZ_SIM_FAIL(CZ_EINVAL, "ctf %s must be finite and >= 0 (got %g)", name[q], v[q]);
     return CZ_OK;
+}
+
+/* Everything about the lens that is the same for all conditions of a call. */
+typedef struct lens {
+    const cz_sim_ctf *ctf;
+    czi_chi_poly cp0; /* χ without C10 */
+    double lam, kcut; /* Å, band limit 1/Å */
+    double ap, apw;   /* aperture and taper, rad (0 = none) */
+    double ct, b2;    /* envelope coefficients (czi_tenv) */
+} lens;
+
+/* One processed column of a condition: band column u, the rows where the transfer is non-zero,
+ * j in [s1, e1) and [s2, e2), and the offset of its values in the condition's table. */
+typedef struct ccol {
+    size_t u, s1, e1, s2, e2, off;
+} ccol;
+
+/* A condition prepared for the pixel loops. */
+typedef struct cprep {
+    czi_chi_poly cp; /* χ with this condition's C10 */
+    czi_tenv env;
+    double ktx; /* tilt along x, 1/Å */
+    int vec;    /* |χ| < 1e6 on its pixels: the vectorised kernel applies */
+} cprep;
+
+static void prepare(const lens *L, const condition *cd, cprep *cq) {
+    cq->cp = L->cp0;
+    double c10 = L->ctf->c[1][0] - cd->ddf; /* defocus = −C10 grows by δ */
+    czi_chi_poly_c10(&cq->cp, c10, L->lam);
+    /* A tilt k_t moves diffracted beam k to k + k_t in the back focal plane: the lens (χ and
+     * aperture) is evaluated there. */
+    cq->ktx = cd->tx / L->lam;
+    cq->env = (czi_tenv){L->lam, cd->ty / L->lam, L->ap, L->apw, L->ct, L->b2};
+    cz_sim_ctf c = *L->ctf;
+    c.c[1][0] = c10;
+    double amax = L->lam * L->kcut + hypot(cd->tx, cd->ty);
+    if (L->ap > 0.0 && L->ap < amax) amax = L->ap;
+    cq->vec = czi_chi_bound(&c, L->lam, amax * (1.0 + 1e-9)) < 1e6;
+}
+
+/* Pixels of band column u (frequency kx) that a condition keeps: the band limit
+ * kx² + ky² <= kcut² and, with an aperture, λ|k + k_t| <= ap. Both hold on an interval of the
+ * row frequency index f (ky = f/ly); each interval is estimated from its closed form and then
+ * settled with the exact predicates. Returns the number of pixels and fills the runs. */
+static int in_band(const cz_sim_plan *p, double kx, long f) {
+    double ky = (double)f / p->ly;
+    return !(kx * kx + ky * ky > p->kcut * p->kcut);
+}
+
+static int in_aperture(const lens *L, double ux, double kty, double ly, long f) {
+    double uy = (double)f / ly + kty;
+    return !(L->lam * sqrt(ux * ux + uy * uy) > L->ap);
+}
+
+static size_t column_rows(const cz_sim_plan *p, const lens *L, const cprep *cq, size_t u,
+                          ccol *cc) {
+    size_t nx = p->nx, ny = p->ny;
+    long fmin = -(long)(ny / 2), fmax = (long)((ny - 1) / 2);
+    double kx = czi_freq(czi_band_col(p, u), nx, p->lx), ly = p->ly;
+    cc->u = u;
+    cc->s1 = cc->e1 = cc->s2 = cc->e2 = 0;
+    /* Band interval |f| <= F. */
+    double r2 = p->kcut * p->kcut - kx * kx;
+    long lo = (long)floor(-sqrt(r2 > 0 ? r2 : 0) * ly) - 1, hi = -lo;
+    lo = lo < fmin ? fmin : lo;
+    hi = hi > fmax ? fmax : hi;
+    long lim = hi;
+    while (lo <= lim && !in_band(p, kx, lo)) lo++;
+    while (hi >= lo && !in_band(p, kx, hi)) hi--;
+    if (lo > hi) return 0;
+    if (L->ap > 0.0) {
+        double ux = kx + cq->ktx, kty = cq->env.kty, ka = L->ap / L->lam;
+        double ra2 = ka * ka - ux * ux, ra = sqrt(ra2 > 0 ? ra2 : 0);
+        long alo = (long)floor((-kty - ra) * ly) - 1, ahi = (long)ceil((-kty + ra) * ly) + 1;
+        alo = alo < lo ? lo : alo;
+        ahi = ahi > hi ? hi : ahi;
+        long alim = ahi;
+        while (alo <= alim && !in_aperture(L, ux, kty, ly, alo)) alo++;
+        while (ahi >= alo && !in_aperture(L, ux, kty, ly, ahi)) ahi--;
+        lo = alo;
+        hi = ahi;
+        if (lo > hi) return 0;
+    }
+    /* Rows in FFT order: f >= 0 at j = f, f < 0 at j = f + ny. */
+    if (lo >= 0) {
+        cc->s1 = (size_t)lo, cc->e1 = (size_t)hi + 1;
+    } else if (hi < 0) {
+        cc->s2 = (size_t)(lo + (long)ny), cc->e2 = (size_t)(hi + (long)ny) + 1;
+    } else {
+        cc->s1 = 0, cc->e1 = (size_t)hi + 1;
+        cc->s2 = (size_t)(lo + (long)ny), cc->e2 = ny;
+    }
+    return (cc->e1 - cc->s1) + (cc->e2 - cc->s2);
+}
+
+/* The processed columns of a condition (cols: room for ncb) and its pixel count. */
+static size_t condition_columns(const cz_sim_plan *p, const lens *L, const cprep *cq, ccol *cols,
+                                size_t *ncols) {
+    size_t n = 0, npix = 0;
+    for (size_t u = 0; u < p->ncb; u++) {
+        size_t m = column_rows(p, L, cq, u, &cols[n]);
+        if (!m) continue;
+        cols[n++].off = npix;
+        npix += m;
+    }
+    *ncols = n;
+    return npix;
+}
+
+/* H of one column (both runs) into h (interleaved complex, (e1 − s1) + (e2 − s2) values). */
+static void column_transfer(const cz_sim_plan *p, const cprep *cq, const ccol *cc, float *h) {
+    double kx = czi_freq(czi_band_col(p, cc->u), p->nx, p->lx);
+    czi_tcol tc;
+    czi_tcol_make(&cq->cp, cq->env.lam * (kx + cq->ktx), cq->env.b2 > 0.0, &tc);
+    void (*fn)(const czi_tcol *, const czi_tenv *, const double *, size_t, const float *, float *) =
+        cq->vec ? czi_k_transfer : czi_transfer_scalar;
+    size_t n1 = cc->e1 - cc->s1;
+    fn(&tc, &cq->env, p->ky + cc->s1, n1, NULL, h);
+    fn(&tc, &cq->env, p->ky + cc->s2, cc->e2 - cc->s2, NULL, h + 2 * n1);
+}
+
+/* Runs of consecutive grid columns among a condition's processed columns: grid columns
+ * [grid, grid + len) are compact columns [comp, comp + len) of its work array. */
+typedef struct crun {
+    size_t grid, comp, len;
+} crun;
+
+static size_t column_runs(const cz_sim_plan *p, const ccol *cols, size_t ncols, crun *runs) {
+    size_t nr = 0;
+    for (size_t k = 0; k < ncols; k++) {
+        size_t g = czi_band_col(p, cols[k].u);
+        if (nr && runs[nr - 1].grid + runs[nr - 1].len == g)
+            runs[nr - 1].len++;
+        else
+            runs[nr++] = (crun){g, k, 1};
+    }
+    return nr;
+}
+
+/* Column pass of one (wave, condition) pair: the inverse column FFTs of spec·H over the processed
+ * columns, into work, a compact [ny][ncols] array (row r, processed column k at r·ncols + k). H
+ * comes from tab (the condition's table) or, when tab is NULL, is computed column by column
+ * into hbuf ([nthreads][2·ny] floats). */
+static void column_pass(cz_sim_plan *p, const cprep *cq, const ccol *cols, size_t ncols,
+                        const float *tab, float *hbuf, fftwf_complex *work) {
+    const czi_fft *f = &p->fft;
+    size_t ny = p->ny, ldb = f->ldb, cbl = czi_colbuf_len(f);
+    fftwf_complex *cbuf = p->cbuf, *spec = p->spec;
+    size_t nb = (ncols + CZI_FFT_BLOCK - 1) / CZI_FFT_BLOCK;
+    CZI_OMP_FOR(p->nthreads)
+    for (size_t b = 0; b < nb; b++) {
+        int tid = czi_tid();
+        fftwf_complex *buf = cbuf + (size_t)tid * cbl;
+        float *hb = hbuf + (size_t)tid * 2 * ny;
+        size_t cidx[CZI_FFT_BLOCK], u0 = b * CZI_FFT_BLOCK;
+        size_t nc = ncols - u0 < CZI_FFT_BLOCK ? ncols - u0 : CZI_FFT_BLOCK;
+        for (size_t c = 0; c < CZI_FFT_BLOCK; c++) {
+            fftwf_complex *y = buf + c * ldb;
+            if (c >= nc) {
+                memset(y, 0, ny * sizeof *y);
+                continue;
+            }
+            const ccol *cc = &cols[u0 + c];
+            cidx[c] = u0 + c;
+            const float *h = tab ? tab + 2 * cc->off : hb;
+            if (!tab) column_transfer(p, cq, cc, hb);
+            const float *sp = (const float *)(spec + cc->u * ny);
+            size_t n1 = cc->e1 - cc->s1, n2 = cc->e2 - cc->s2;
+            /* Zero outside the runs [s1, e1) and [s2, e2) (run 2, when used, ends the column
+             * or run 1 starts it). */
+            size_t z0 = n1 ? cc->s1 : (n2 ? cc->s2 : ny), z1 = n1 ? cc->e1 : ny;
+            size_t z2 = n2 ? cc->s2 : ny, z3 = n2 ? cc->e2 : ny;
+            if (n1 && n2) z0 = 0;
+            memset(y, 0, z0 * sizeof *y);
+            if (z2 > z1) memset(y + z1, 0, (z2 - z1) * sizeof *y);
+            if (z3 < ny) memset(y + z3, 0, (ny - z3) * sizeof *y);
+            czi_k_cmul_to((float *)(y + cc->s1), sp + 2 * cc->s1, h, n1);
+            czi_k_cmul_to((float *)(y + cc->s2), sp + 2 * cc->s2, h + 2 * n1, n2);
+        }
+        czi_colbuf_bwd(f, buf);
+        czi_scatter(work, czi_work_ld(ncols, p->nx), ny, cidx, nc, buf, ldb);
+    }
+}
+
+/* Row pass of one or two (wave, condition) pairs whose column passes are in work[0..nw): per
+ * block of rows, each is expanded to full rows in a per-thread buffer (zero in the columns not
+ * processed), transformed, and img += wgt[0]·|ψ0|² (+ wgt[1]·|ψ1|², added after the first, as
+ * two single passes would). */
+static void row_pass(cz_sim_plan *p, int nw, fftwf_complex *const work[2], const size_t ncols[2],
+                     const crun *const runs[2], const size_t nrun[2], const double wgt[2],
+                     double *img) {
+    const czi_fft *f = &p->fft;
+    size_t nx = p->nx, ny = p->ny, rbl = CZI_FFT_BLOCK * nx;
+    size_t nrow = czi_batch_nblocks(&f->row_b);
+    fftwf_complex *cw = p->cwork;
+    CZI_OMP_FOR(p->nthreads)
+    for (size_t b = 0; b < nrow; b++) {
+        fftwf_complex *rb[2];
+        rb[0] = cw + (size_t)czi_tid() * 2 * rbl;
+        rb[1] = rb[0] + rbl;
+        size_t r0 = b * CZI_FFT_BLOCK, r1 = r0 + CZI_FFT_BLOCK < ny ? r0 + CZI_FFT_BLOCK : ny;
+        for (int k = 0; k < nw; k++) {
+            for (size_t r = r0; r < r1; r++) {
+                fftwf_complex *src = work[k] + r * czi_work_ld(ncols[k], nx);
+                fftwf_complex *dst = rb[k] + (r - r0) * nx;
+                size_t end = 0;
+                for (size_t q = 0; q < nrun[k]; q++) {
+                    const crun *cr = &runs[k][q];
+                    memset(dst + end, 0, (cr->grid - end) * sizeof *dst);
+                    memcpy(dst + cr->grid, src + cr->comp, cr->len * sizeof *dst);
+                    end = cr->grid + cr->len;
+                }
+                memset(dst + end, 0, (nx - end) * sizeof *dst);
+            }
+            czi_batch_c2c_rows(&f->row_b, b, rb[k]);
+        }
+        if (nw == 2)
+            czi_k_abs2_acc2((const float *)rb[0], (const float *)rb[1], img + r0 * nx,
+                            (r1 - r0) * nx, wgt[0], wgt[1]);
+        else
+            czi_k_abs2_acc((const float *)rb[0], img + r0 * nx, (r1 - r0) * nx, wgt[0]);
+    }
 }
 
 cz_status cz_sim_image_incoherent(cz_sim_plan *p, const cz_sim_ctf *ctf_in,
@@ -388,163 +621,127 @@ cz_status cz_sim_image_incoherent(cz_sim_plan *p, const cz_sim_ctf *ctf_in,
     if (img_len < npix)
         return CZ_SIM_FAIL(CZ_ERANGE, "img holds %zu values, %zu needed", img_len, npix);
     size_t ncond = count_conditions(&coh);
+    size_t nx = p->nx, ny = p->ny, ncb = p->ncb, nt = (size_t)p->nthreads;
+    lens L;
+    L.ctf = &ctf;
+    L.lam = p->lambda;
+    L.kcut = p->kcut;
+    L.ap = ctf.aperture_mrad * 1e-3;
+    L.apw = (L.ap > 0.0 && ctf.aperture_taper_mrad > 0.0) ? ctf.aperture_taper_mrad * 1e-3 : 0.0;
+    L.ct = 0.5 * PI * ctf.focal_spread / L.lam;
+    L.b2 = 0.25 * (ctf.convergence_mrad * 1e-3) * (ctf.convergence_mrad * 1e-3);
+    czi_chi_poly_make(&L.cp0, &ctf, L.lam, 1);
+    /* Tables only pay when a condition is used for more than one wave. */
+    int tables = nwaves > 1;
+    size_t chunk = tables ? (ncond < HTAB_CHUNK ? ncond : HTAB_CHUNK) : 1;
     condition *cond = malloc(ncond * sizeof *cond);
-    if (!cond) return CZ_SIM_FAIL(CZ_ENOMEM, "out of memory for %zu conditions", ncond);
+    cprep *prep = malloc(chunk * sizeof *prep);
+    ccol *cols = malloc(chunk * ncb * sizeof *cols);
+    size_t *ncols = malloc(chunk * sizeof *ncols), *cpix = malloc(chunk * sizeof *cpix);
+    crun *runs = malloc(2 * nx * sizeof *runs);
+    float *hbuf = malloc(nt * 2 * ny * sizeof *hbuf), *tab = NULL;
+    size_t tab_cap = 0;
+    if (!cond || !prep || !cols || !ncols || !cpix || !runs || !hbuf) {
+        st = CZ_SIM_FAIL(CZ_ENOMEM, "out of memory for %zu conditions on a %zu x %zu grid", ncond,
+                         nx, ny);
+        goto done;
+    }
     make_conditions(&coh, cond);
-
-    double lam = p->lambda;
-    term terms[42];
-    int nterms = 0;
-    for (int n = 1; n < 6; n++)
-        for (int m = 0; m < 7; m++) {
-            if (ctf.c[n][m] == 0.0 || (n == 1 && m == 0)) continue;
-            double ph = m * ctf.phi_deg[n][m] * PI / 180.0;
-            terms[nterms++] = (term){n, m, 2.0 * PI / lam * ctf.c[n][m], cos(ph), sin(ph)};
-        }
-    double ap = ctf.aperture_mrad * 1e-3, apw = ctf.aperture_taper_mrad * 1e-3;
-    double beta_env = ctf.convergence_mrad * 1e-3, delta_env = ctf.focal_spread;
-    double kcut = p->kcut, kap = ap > 0.0 ? ap / lam : INFINITY;
-    const czi_fft *f = &p->fft;
-    size_t nx = p->nx, ny = p->ny, ncb = p->ncb, ldb = f->ldb, cbl = czi_colbuf_len(f);
-    int nt = p->nthreads;
-    /* Per condition: the band columns that reach inside the (shifted) aperture, and the runs of
-     * grid columns left at zero for the row pass. */
-    size_t *plist = malloc((ncb + 1) * sizeof *plist), *zrun = malloc((nx + 2) * sizeof *zrun);
-    unsigned char *proc = malloc(nx);
-    if (!plist || !zrun || !proc) {
-        free(cond);
-        free(plist);
-        free(zrun);
-        free(proc);
-        return CZ_SIM_FAIL(CZ_ENOMEM, "out of memory for a %zu x %zu grid", nx, ny);
-    }
-    /* The spectrum comes from the plan's cache machinery (czi_wave_spectrum: FFT(ψ)/N by band
-     * column, p->psi as workspace); p->psi is then the work array of each condition. */
-    fftwf_complex *work = p->psi, *cbuf = p->cbuf, *spec = p->spec;
     memset(img, 0, npix * sizeof *img);
-    for (size_t wv = 0; wv < nwaves; wv++) {
-        czi_wave_spectrum(p, waves + wv * wave_len);
-        for (size_t q = 0; q < ncond; q++) {
-            double c10 = ctf.c[1][0] - cond[q].ddf; /* defocus = −C10 grows by δ */
-            double c10coef = 2.0 * PI / lam * c10;
-            /* A tilt k_t moves diffracted beam k to k + k_t in the back focal plane: the lens (χ
-             * and aperture) is evaluated there. */
-            double ktx = cond[q].tx / lam, kty = cond[q].ty / lam;
-            double wgt = cond[q].weight / (double)nwaves;
-            size_t npl = 0, nz = 0;
-            memset(proc, 0, nx);
-            for (size_t u = 0; u < ncb; u++) {
-                size_t i = czi_band_col(p, u);
-                double kx = czi_freq(i, nx, p->lx);
-                if (fabs(kx) <= kcut && fabs(kx + ktx) <= kap) {
-                    proc[i] = 1;
-                    plist[npl++] = u;
+    /* Chunks of conditions [q0, q1): the tables of one chunk fit under the cap. A condition too
+     * large for the cap on its own forms a chunk evaluated on the fly. The spectrum cache holds
+     * wave `have` (none yet: nwaves). */
+    size_t have = nwaves;
+    int reverse = 0;
+    for (size_t q0 = 0; q0 < ncond;) {
+        size_t q1 = q0, bytes = 0;
+        int fly = !tables;
+        while (q1 < ncond && q1 - q0 < chunk) {
+            size_t k = q1 - q0;
+            prepare(&L, &cond[q1], &prep[k]);
+            cpix[k] = condition_columns(p, &L, &prep[k], cols + k * ncb, &ncols[k]);
+            size_t need = cpix[k] * 2 * sizeof(float);
+            if (tables && need > HTAB_MAX_BYTES) {
+                /* Too large for a table: alone, on the fly. */
+                if (k == 0) {
+                    fly = 1;
+                    q1++;
+                }
+                break;
+            }
+            if (tables && bytes + need > HTAB_MAX_BYTES) break;
+            bytes += need;
+            q1++;
+        }
+        size_t nq = q1 - q0;
+        if (!fly) {
+            if (bytes > tab_cap) {
+                free(tab);
+                tab = malloc(bytes);
+                tab_cap = tab ? bytes : 0;
+                if (!tab) {
+                    st = CZ_SIM_FAIL(CZ_ENOMEM, "out of memory for %zu bytes of transfer tables",
+                                     bytes);
+                    goto done;
                 }
             }
-            for (size_t i = 0; i < nx;) {
-                if (proc[i]) {
-                    i++;
-                    continue;
-                }
-                size_t e = i;
-                while (e < nx && !proc[e]) e++;
-                zrun[nz++] = i;
-                zrun[nz++] = e - i;
-                i = e;
+            /* Table offsets of the chunk's conditions, then each condition's columns in
+             * parallel: a column's values depend only on the column. */
+            size_t base = 0;
+            for (size_t k = 0; k < nq; k++) {
+                for (size_t c = 0; c < ncols[k]; c++) cols[k * ncb + c].off += base;
+                base += cpix[k];
             }
-            size_t nb = (npl + CZI_FFT_BLOCK - 1) / CZI_FFT_BLOCK;
-            CZI_OMP_FOR(nt)
-            for (size_t b = 0; b < nb; b++) {
-                fftwf_complex *buf = cbuf + (size_t)czi_tid() * cbl;
-                size_t cols[CZI_FFT_BLOCK], u0 = b * CZI_FFT_BLOCK;
-                size_t nc = npl - u0 < CZI_FFT_BLOCK ? npl - u0 : CZI_FFT_BLOCK;
-                for (size_t c = 0; c < CZI_FFT_BLOCK; c++) {
-                    fftwf_complex *y = buf + c * ldb;
-                    if (c >= nc) {
-                        memset(y, 0, ny * sizeof *y);
-                        continue;
-                    }
-                    size_t u = plist[u0 + c];
-                    cols[c] = czi_band_col(p, u);
-                    fftwf_complex *sp = spec + u * ny;
-                    double kx = czi_freq(cols[c], nx, p->lx), ux = kx + ktx;
-                    for (size_t j = 0; j < ny; j++) {
-                        double ky = czi_freq(j, ny, p->ly);
-                        /* The wave carries nothing beyond the simulation's band limit. */
-                        if (kx * kx + ky * ky > kcut * kcut) {
-                            y[j][0] = y[j][1] = 0.0f;
-                            continue;
-                        }
-                        double uy = ky + kty;
-                        double k = sqrt(ux * ux + uy * uy), alpha = lam * k;
-                        double amp = 1.0;
-                        if (ap > 0.0) {
-                            if (alpha > ap)
-                                amp = 0.0;
-                            else if (apw > 0.0 && alpha > ap - apw)
-                                amp = 0.5 * (1.0 + cos(PI * (alpha - ap + apw) / apw));
-                        }
-                        if (amp == 0.0) {
-                            y[j][0] = y[j][1] = 0.0f;
-                            continue;
-                        }
-                        double cphi = k > 0 ? ux / k : 1.0, sphi = k > 0 ? uy / k : 0.0;
-                        double cm[7], sm[7], apow[7];
-                        cm[0] = 1.0;
-                        sm[0] = 0.0;
-                        apow[0] = 1.0;
-                        for (int m = 1; m < 7; m++) {
-                            cm[m] = cm[m - 1] * cphi - sm[m - 1] * sphi;
-                            sm[m] = sm[m - 1] * cphi + cm[m - 1] * sphi;
-                            apow[m] = apow[m - 1] * alpha;
-                        }
-                        /* χ = 2π/λ Σ C_nm α^(n+1)/(n+1) cos(m(φ − φ_nm)), and its gradient in α
-                         * (radial, azimuthal) for the optional spatial envelope. */
-                        double chi = 0.5 * c10coef * alpha * alpha, dra = c10coef * alpha;
-                        double dph = 0.0;
-                        for (int t = 0; t < nterms; t++) {
-                            const term *tq = &terms[t];
-                            double cosd = cm[tq->m] * tq->cphi + sm[tq->m] * tq->sphi;
-                            double sind = sm[tq->m] * tq->cphi - cm[tq->m] * tq->sphi;
-                            double an = apow[tq->n];
-                            chi += tq->coef * an * alpha / (tq->n + 1) * cosd;
-                            dra += tq->coef * an * cosd;
-                            dph -= tq->coef * an * tq->m / (tq->n + 1) * sind;
-                        }
-                        if (delta_env > 0.0) {
-                            double e = 0.5 * PI * lam * delta_env * k * k;
-                            amp *= exp(-e * e);
-                        }
-                        if (beta_env > 0.0)
-                            amp *= exp(-0.25 * beta_env * beta_env * (dra * dra + dph * dph));
-                        double sn, cs;
-                        czi_sincos(-chi, &sn, &cs);
-                        double hr = amp * cs, hi = amp * sn;
-                        y[j][0] = (float)(sp[j][0] * hr - sp[j][1] * hi);
-                        y[j][1] = (float)(sp[j][0] * hi + sp[j][1] * hr);
-                    }
-                }
-                czi_colbuf_bwd(f, buf);
-                czi_scatter(work, nx, ny, cols, nc, buf, ldb);
-            }
-            size_t nrow = czi_batch_nblocks(&f->row_b);
-            CZI_OMP_FOR(nt)
-            for (size_t b = 0; b < nrow; b++) {
-                size_t r0 = b * CZI_FFT_BLOCK,
-                       r1 = r0 + CZI_FFT_BLOCK < ny ? r0 + CZI_FFT_BLOCK : ny;
-                for (size_t r = r0; r < r1; r++)
-                    for (size_t z = 0; z < nz; z += 2)
-                        memset(work + r * nx + zrun[z], 0, zrun[z + 1] * sizeof *work);
-                czi_batch_c2c(&f->row_b, b, work);
-                for (size_t i = r0 * nx; i < r1 * nx; i++)
-                    img[i] +=
-                        wgt * ((double)work[i][0] * work[i][0] + (double)work[i][1] * work[i][1]);
+            for (size_t k = 0; k < nq; k++) {
+                const cprep *cq = &prep[k];
+                const ccol *ck = cols + k * ncb;
+                size_t nck = ncols[k];
+                float *tb = tab;
+                CZI_OMP_FOR(p->nthreads)
+                for (size_t c = 0; c < nck; c++) column_transfer(p, cq, &ck[c], tb + 2 * ck[c].off);
             }
         }
+        /* Waves in alternating order: the last wave of a chunk is the first of the next, so its
+         * spectrum is reused. */
+        for (size_t i = 0; i < nwaves; i++) {
+            size_t wv = reverse ? nwaves - 1 - i : i;
+            if (wv != have) {
+                czi_wave_spectrum(p, waves + wv * wave_len);
+                have = wv;
+            }
+            /* Conditions two at a time: their column passes go to p->psi and p->t, and one
+             * row pass reads and writes img once for both. */
+            for (size_t k = 0; k < nq; k += 2) {
+                int nw = k + 1 < nq ? 2 : 1;
+                fftwf_complex *work[2] = {p->psi, p->t};
+                size_t nc2[2] = {0, 0}, nr2[2] = {0, 0};
+                const crun *rs[2] = {runs, runs + nx};
+                double wg[2] = {0.0, 0.0};
+                for (int e = 0; e < nw; e++) {
+                    size_t kk = k + (size_t)e;
+                    const ccol *ck = cols + kk * ncb;
+                    column_pass(p, &prep[kk], ck, ncols[kk], fly ? NULL : tab, hbuf, work[e]);
+                    nc2[e] = ncols[kk];
+                    nr2[e] = column_runs(p, ck, ncols[kk], runs + (size_t)e * nx);
+                    wg[e] = cond[q0 + kk].weight / (double)nwaves;
+                }
+                row_pass(p, nw, work, nc2, rs, nr2, wg, img);
+            }
+        }
+        reverse = !reverse;
+        q0 = q1;
     }
-    free(plist);
-    free(zrun);
-    free(proc);
+    /* The plan's cache must end with the last wave's spectrum. */
+    if (have != nwaves - 1) czi_wave_spectrum(p, waves + (nwaves - 1) * wave_len);
+    st = CZ_OK;
+done:
     free(cond);
-    return CZ_OK;
+    free(prep);
+    free(cols);
+    free(ncols);
+    free(cpix);
+    free(runs);
+    free(hbuf);
+    free(tab);
+    return st;
 }

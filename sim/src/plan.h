@@ -68,6 +68,15 @@ static inline size_t czi_band_col(const cz_sim_plan *p, size_t u) {
     return u < p->nlo ? u : p->nx - (p->ncb - u);
 }
 
+/* Row stride (complex elements) of a compact work array holding n of a grid's nx columns (the
+ * imaging passes): a multiple of 8 (64 bytes), odd in those units so that consecutive rows do
+ * not share cache sets, when that still fits in a grid row; else n. */
+static inline size_t czi_work_ld(size_t n, size_t nx) {
+    size_t ld = (n + 7) / 8 * 8;
+    if ((ld / 8) % 2 == 0) ld += 8;
+    return ld <= nx ? ld : n;
+}
+
 /* OpenMP thread number inside a CZI_OMP_FOR loop (0 without OpenMP). */
 #ifdef _OPENMP
 #include <omp.h>
