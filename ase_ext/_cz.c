@@ -1595,6 +1595,54 @@ static PyObject *double3_tuple(const double v[3]) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Orthogonal supercells                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+/* atoms_orthogonalize(positions, numbers, cell, pbc=None, max_repeat=None,
+ * strain_tolerance=None) -> (dict, info). The dict holds positions, numbers, cell, pbc and
+ * index: for every output atom the index of the input atom it is an image of (carried through
+ * the C call in grain_id), so the caller can map any per-atom array. info: matrix ((i, j),
+ * (k, l)), det, rotation_deg, strain, changed. */
+static PyObject *py_atoms_orthogonalize(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"positions",  "numbers",          "cell", "pbc",
+                             "max_repeat", "strain_tolerance", NULL};
+    PyObject *pos, *z, *cell, *pbc = NULL, *max_repeat = NULL, *tol = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOO|OOO:atoms_orthogonalize", kwlist, &pos, &z,
+                                     &cell, &pbc, &max_repeat, &tol))
+        return NULL;
+    cz_ortho_opts o;
+    cz_ortho_opts_default(&o);
+    if (!opt_int(max_repeat, "max_repeat", &o.max_repeat) || !opt_double(tol, &o.strain_tolerance))
+        return NULL;
+    if (cell == Py_None) {
+        PyErr_SetString(PyExc_ValueError, "cell must be given (rows a, b, c in Å)");
+        return NULL;
+    }
+    atoms_view v;
+    if (!get_atoms_view(pos, z, NULL, cell, pbc, &v)) return NULL;
+    view_number_atoms(&v);
+    cz_atoms *out = NULL;
+    cz_ortho_info info;
+    cz_status st;
+    CZ_NOGIL(st = cz_atoms_orthogonalize(&v.a, &o, &out, &info));
+    free_atoms_view(&v);
+    if (st != CZ_OK) return raise_status(st);
+    PyObject *dict = atoms_to_dict(out); /* destroys out */
+    if (dict == NULL) return NULL;
+    PyObject *index = PyDict_GetItemString(dict, "grain_id"); /* borrowed */
+    if (index == NULL || PyDict_SetItemString(dict, "index", index) < 0 ||
+        PyDict_DelItemString(dict, "grain_id") < 0 || PyDict_DelItemString(dict, "object_id") < 0 ||
+        PyDict_DelItemString(dict, "class_id") < 0) {
+        Py_DECREF(dict);
+        return NULL;
+    }
+    return Py_BuildValue("(N{s:((ii)(ii)),s:i,s:d,s:d,s:O})", dict, "matrix", info.matrix[0][0],
+                         info.matrix[0][1], info.matrix[1][0], info.matrix[1][1], "det", info.det,
+                         "rotation_deg", info.rotation_deg, "strain", info.strain, "changed",
+                         info.changed ? Py_True : Py_False);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Scenes: explicit atoms                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -3341,6 +3389,10 @@ static PyMethodDef methods[] = {
            "format=None, u_rms=None, occupancy=None, padding=None, comment=None) "
            "(cz_atoms_write)."),
     KWARGS(atoms_read, "atoms_read(path, format=None) -> dict of arrays (cz_atoms_read)."),
+    KWARGS(atoms_orthogonalize,
+           "atoms_orthogonalize(positions, numbers, cell, pbc=None, max_repeat=None, "
+           "strain_tolerance=None) -> (dict of positions, numbers, cell, pbc, index; info dict "
+           "of matrix, det, rotation_deg, strain, changed) (cz_atoms_orthogonalize)."),
     KWARGS(scene_add_atoms,
            "scene_add_atoms(scene, positions, numbers, clip=None, priority=None, class_id=None, "
            "grain_id=None, object_id=None) -> index (cz_scene_add_atoms)."),

@@ -541,12 +541,24 @@ static int make_structure(run *R, uint64_t s, uint64_t seed_s, int probe, cz_ato
         if (st == CZ_EINVAL) return ds_report_spec_error(cfg, cz_last_error());
         return cli_cz_error(st, CMD, "sample %llu: scene", (unsigned long long)s);
     }
-    const double *c0 = (*out)->cell[0], *c1 = (*out)->cell[1];
-    if (c0[1] != 0 || c0[2] != 0 || c1[0] != 0 || c1[2] != 0 || !(c0[0] > 0) || !(c1[1] > 0))
-        return cli_error(CLI_USAGE, CMD,
-                         "%s: scene.cell: the simulation needs an orthogonal cell with a along x "
-                         "and b along y",
-                         cfg->source);
+    /* The simulation needs a ∥ x, b ∥ y: an oblique in-plane scene cell (a hexagonal substrate)
+     * becomes its smallest orthogonal supercell, filled with the scene's atoms; an orthogonal
+     * cell comes back unchanged. Said once, at the check before the run. */
+    cz_atoms *orth = NULL;
+    cz_ortho_info oi;
+    st = cz_atoms_orthogonalize(*out, NULL, &orth, &oi);
+    if (st != CZ_OK)
+        return cli_cz_error(st, CMD, "%s: scene.cell: no orthogonal supercell for the simulation",
+                            cfg->source);
+    cz_atoms_destroy(*out);
+    *out = orth;
+    if (oi.changed && probe && !R->args->quiet)
+        fprintf(stderr,
+                "cz dataset: note: %s: scene.cell is oblique; every sample is simulated as its "
+                "orthogonal supercell [[%d,%d],[%d,%d]] (%d cells, rotated %.6g deg, strain "
+                "%.3g)\n",
+                cfg->source, oi.matrix[0][0], oi.matrix[0][1], oi.matrix[1][0], oi.matrix[1][1],
+                abs(oi.det), oi.rotation_deg, oi.strain);
     if ((*out)->n == 0) return cli_error(CLI_USAGE, CMD, "%s: scene: no atoms", cfg->source);
     if (!cfg->relax) return CLI_OK;
 #ifdef CZ_HAVE_RELAX

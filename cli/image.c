@@ -32,6 +32,17 @@
 #include "cz/cz_sim.h"
 #ifdef CZ_HAVE_HDF5
 #include "cz/cz_sim_h5.h"
+/* The supercell attributes are added to the file cz_sim_h5_write made (libhdf5 directly, as
+ * dataset_h5.c does). */
+#if defined(__has_include)
+#if __has_include(<hdf5.h>)
+#include <hdf5.h>
+#define IMAGE_HAVE_H5 1
+#elif __has_include(<hdf5/serial/hdf5.h>)
+#include <hdf5/serial/hdf5.h>
+#define IMAGE_HAVE_H5 1
+#endif
+#endif
 #endif
 #endif
 
@@ -50,7 +61,13 @@ const char *const cli_image_help[] = {
     "STRUCTURE is an extxyz (.xyz, .extxyz) or Prismatic (.prismatic, .xyzp) file with an\n"
     "orthorhombic, axis-aligned cell: the beam runs along +z, the entrance surface is z = 0,\n"
     "and x and y are periodic (atoms outside [0, L) are wrapped). Write one with\n"
-    "'cz build ... -o particle.xyz' (its --vacuum sets the box).\n"
+    "'cz build ... -o particle.xyz' (its --vacuum sets the box). An oblique in-plane cell\n"
+    "(a, b in the xy plane, e.g. hexagonal: graphene, MoS2) is replaced by its smallest\n"
+    "orthogonal supercell, turned so that its first vector lies along x, and filled with the\n"
+    "atoms (cz_atoms_orthogonalize; the summary line says so, the HDF5 file records it):\n"
+    "  --ortho-tolerance G     largest shear strain accepted for that supercell (default 1e-6:\n"
+    "                          exact solutions only; e.g. 1e-3 for an irrational angle)\n"
+    "  --ortho-max-repeat N    largest cell multiple tried per vector, 1..100 (default 20)\n"
     "\n"
     "Simulation:\n"
     "  --energy-kv KV          beam energy, kV (default 300)\n"
@@ -243,7 +260,9 @@ enum {
     OPT_COLUMN_TOL,
     OPT_PROJECTION,
     OPT_TILT,
-    OPT_TILT_AZIMUTH
+    OPT_TILT_AZIMUTH,
+    OPT_ORTHO_TOLERANCE,
+    OPT_ORTHO_MAX_REPEAT
 };
 
 static const cli_opt image_opts[] = {
@@ -302,6 +321,8 @@ static const cli_opt image_opts[] = {
     {"--projection", NULL, 1, OPT_PROJECTION},
     {"--tilt-mrad", NULL, 1, OPT_TILT},
     {"--tilt-azimuth-deg", NULL, 1, OPT_TILT_AZIMUTH},
+    {"--ortho-tolerance", NULL, 1, OPT_ORTHO_TOLERANCE},
+    {"--ortho-max-repeat", NULL, 1, OPT_ORTHO_MAX_REPEAT},
     {NULL, NULL, 0, 0},
 };
 
@@ -353,6 +374,7 @@ typedef struct image_args {
     double phase_threshold;
     long phase_class;
     int fail_code; /* exit status of a failed parse: CLI_USAGE, or CLI_FAIL for file errors */
+    cz_ortho_opts ortho; /* orthogonal supercell of an oblique in-plane cell */
     /* Strings that outlive the YAML document they came from. */
     char **pool;
     size_t npool, cap_pool;
@@ -366,6 +388,7 @@ static int args_init(image_args *A) {
     cz_sim_phonon_opts_default(&A->phonon);
     cz_sim_detector_opts_default(&A->det);
     cz_sim_label_opts_default(&A->lab);
+    cz_ortho_opts_default(&A->ortho);
     A->phase_threshold = PHASE_THRESHOLD_DEFAULT;
     A->phase_class = PHASE_CLASS_DEFAULT;
     A->defocus = calloc(1, sizeof *A->defocus);
@@ -932,6 +955,19 @@ static int apply(image_args *A, int id, const char *v, const char *opt) {
             return 0;
         case OPT_TILT_AZIMUTH:
             return cli_parse_double(CMD, opt, v, &o->tilt_azimuth_deg);
+        case OPT_ORTHO_TOLERANCE:
+            if (parse_sign(opt, v, 1, &x) != 0) return -1;
+            if (x > CZ_ORTHO_MAX_STRAIN) {
+                cli_error(CLI_USAGE, CMD, "%s must be in (0, %g] (got %s)", opt,
+                          CZ_ORTHO_MAX_STRAIN, v);
+                return -1;
+            }
+            A->ortho.strain_tolerance = x;
+            return 0;
+        case OPT_ORTHO_MAX_REPEAT:
+            if (cli_parse_long(CMD, opt, v, 1, CZ_ORTHO_MAX_REPEAT, &n) != 0) return -1;
+            A->ortho.max_repeat = (int)n;
+            return 0;
         default:
             break;
     }
@@ -1567,6 +1603,52 @@ static int to_camera(const run_state *R, size_t elem, size_t nchan, void *sim, s
     return st == CZ_OK ? CLI_OK : sim_error(st, "camera labels");
 }
 
+#ifdef CZ_HAVE_HDF5
+/* Record the orthogonal supercell in the root attributes of the written file: ortho_matrix
+ * [2][2] int32 (rows: A and B in terms of a and b), ortho_det, ortho_rotation_deg,
+ * ortho_strain and ortho_input_cell_a [3][3] (the structure's own cell; cell_a is the
+ * simulated one). */
+static int write_ortho_attrs(const char *path, const cz_ortho_info *info,
+                             const double input_cell[3][3]) {
+#ifdef IMAGE_HAVE_H5
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* failures are reported here, in one line */
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    int ok = f >= 0;
+    struct {
+        const char *name;
+        hid_t mem, file;
+        int rank;
+        hsize_t dims[2];
+        const void *data;
+    } attrs[5] = {
+        {"ortho_matrix", H5T_NATIVE_INT, H5T_STD_I32LE, 2, {2, 2}, info->matrix},
+        {"ortho_det", H5T_NATIVE_INT, H5T_STD_I32LE, 0, {0, 0}, &info->det},
+        {"ortho_rotation_deg", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 0, {0, 0}, &info->rotation_deg},
+        {"ortho_strain", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 0, {0, 0}, &info->strain},
+        {"ortho_input_cell_a", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 2, {3, 3}, input_cell},
+    };
+    for (int k = 0; ok && k < 5; ++k) {
+        hid_t sp = attrs[k].rank ? H5Screate_simple(attrs[k].rank, attrs[k].dims, NULL)
+                                 : H5Screate(H5S_SCALAR);
+        hid_t a = sp >= 0 ? H5Acreate2(f, attrs[k].name, attrs[k].file, sp, H5P_DEFAULT,
+                                       H5P_DEFAULT)
+                          : -1;
+        ok = a >= 0 && H5Awrite(a, attrs[k].mem, attrs[k].data) >= 0;
+        if (a >= 0) H5Aclose(a);
+        if (sp >= 0) H5Sclose(sp);
+    }
+    if (f >= 0 && H5Fclose(f) < 0) ok = 0;
+    if (!ok)
+        return cli_error(CLI_FAIL, CMD, "-o %s: cannot record the orthogonal supercell", path);
+    return CLI_OK;
+#else
+    (void)info;
+    (void)input_cell;
+    return cli_error(CLI_FAIL, CMD, "-o %s: hdf5.h not found: cannot record the supercell", path);
+#endif
+}
+#endif
+
 int cli_image_main(int argc, char **argv) {
     image_args A;
     run_state R;
@@ -1598,6 +1680,25 @@ int cli_image_main(int argc, char **argv) {
     }
     const cz_atoms *atoms = R.atoms;
     if ((rc = check_cell(atoms, A.structure)) != CLI_OK) goto done;
+    /* The multislice needs a ∥ x, b ∥ y: an oblique in-plane cell becomes its smallest
+     * orthogonal supercell (an orthogonal one comes back unchanged, ortho.changed = 0). */
+    double input_cell[3][3];
+    memcpy(input_cell, atoms->cell, sizeof input_cell);
+    cz_ortho_info ortho;
+    {
+        cz_atoms *orth = NULL;
+        st = cz_atoms_orthogonalize(atoms, &A.ortho, &orth, &ortho);
+        if (st != CZ_OK) {
+            rc = cli_cz_error(st, CMD,
+                              "%s: no orthogonal supercell of the cell (options --ortho-tolerance "
+                              "for strain_tolerance, --ortho-max-repeat for max_repeat)",
+                              A.structure);
+            goto done;
+        }
+        cz_atoms_destroy(R.atoms);
+        R.atoms = orth;
+        atoms = orth;
+    }
 
     /* Scherzer entries of the defocus list, now that Cs and the energy are final. */
     for (size_t k = 0; k < A.ndefocus; ++k) {
@@ -1984,6 +2085,9 @@ int cli_image_main(int argc, char **argv) {
             if (rc == CLI_USAGE) rc = CLI_FAIL;
             goto done;
         }
+        if (ortho.changed &&
+            (rc = write_ortho_attrs(A.output, &ortho, CZ_CROWS(input_cell))) != CLI_OK)
+            goto done;
     }
 #endif
     progress_end(&pg);
@@ -1999,6 +2103,11 @@ int cli_image_main(int argc, char **argv) {
     if (A.nconfig > 0) printf("; %zu phonon configurations", nconf);
     if (R.cam) printf("; camera %zu x %zu (%.4f x %.4f Å)", grid.nx, grid.ny, grid.dx, grid.dy);
     if (A.columns) printf("; %zu columns", ncol);
+    if (ortho.changed)
+        printf("; oblique cell simulated as its orthogonal supercell [[%d,%d],[%d,%d]] (%d cells, "
+               "rotated %.6g deg, strain %.3g)",
+               ortho.matrix[0][0], ortho.matrix[0][1], ortho.matrix[1][0], ortho.matrix[1][1],
+               abs(ortho.det), ortho.rotation_deg, ortho.strain);
     printf("\n");
     rc = CLI_OK;
 

@@ -16,7 +16,10 @@ Example::
 Conventions (DESIGN.md §4, cz_sim.h): lengths in Å, angles in degrees, other units in the name
 (``energy_kv``, ``cs_mm``, ``aperture_mrad``). Arrays are ``(ny, nx)`` with pixel ``[j, i]`` at
 ``x = i·dx, y = j·dy``. The cell must be orthorhombic and axis-aligned; the beam runs along +z
-from z = 0, and x, y are periodic (atoms outside [0, L) are wrapped). ``defocus`` is −C10:
+from z = 0, and x, y are periodic (atoms outside [0, L) are wrapped). An oblique in-plane cell
+(hexagonal graphene or MoS₂ as ``ase.build`` makes them) is replaced by its smallest orthogonal
+supercell (:func:`orthogonalize`; ``orthogonalize=True`` by default, ``ortho_tolerance`` and
+``ortho_max_repeat`` tune it, :attr:`Simulator.ortho` says what was done). ``defocus`` is −C10:
 positive is underfocus.
 
 Every option left as ``None`` takes the C library's default (:func:`defaults`): 300 kV, 0.05 Å
@@ -43,7 +46,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from . import _czsim
+from . import _cz, _czsim
 
 __all__ = [
     "COLUMN_DTYPE",
@@ -59,6 +62,7 @@ __all__ = [
     "image",
     "label_map",
     "masks",
+    "orthogonalize",
     "phase_mask",
     "potential",
     "scherzer_defocus",
@@ -151,6 +155,63 @@ def _structure(atoms):
                                  f"({len(numbers)},), got {values.dtype} {values.shape}")
             labels[name] = values.astype(np.int64, copy=True)
     return cell, positions, numbers, labels
+
+
+ORTHO_OPTIONS = ("orthogonalize", "ortho_tolerance", "ortho_max_repeat")
+"""Keywords of :meth:`Simulator.from_atoms` (and every function that simulates ase.Atoms) that
+choose how an oblique in-plane cell is made orthogonal; see :func:`orthogonalize`."""
+
+
+def orthogonalize(atoms, *, ortho_tolerance=None, ortho_max_repeat=None):
+    """``(atoms, info)``: the smallest orthogonal supercell of the in-plane cell of ``atoms``
+    (cz_atoms_orthogonalize, abTEM's "orthogonalize cell"), as the simulation needs it.
+
+    The cell rows a, b must lie in the xy plane. Integer combinations A = i·a + j·b,
+    B = k·a + l·b (|i|, |j|, |k|, |l| <= ``ortho_max_repeat``, default 20) with A ⊥ B are
+    searched; the smallest |i·l − j·k| wins. The structure is turned about z so that A lies
+    along +x and B along +y, and the new cell holds every lattice image of every atom once
+    (|det| × len(atoms) atoms, wrapped into the cell, images outer and atoms inner). Every
+    per-atom array of ``atoms.arrays`` (labels, tags, masses, ...) is carried along; momenta
+    are turned with the positions. A c with in-plane components becomes (0, 0, c_z), not
+    periodic. ``ortho_tolerance`` is the largest shear strain |cot ∠(A, B)| accepted (default
+    1e-6: exact solutions only); a near-solution's B is made exactly perpendicular to A.
+
+    ``info``: ``matrix`` ((i, j), (k, l)), ``det``, ``rotation_deg`` (applied about +z,
+    counter-clockwise), ``strain``, ``changed``. An already orthogonal cell (a ∥ x, b ∥ y)
+    returns ``atoms`` itself with ``changed`` False. ValueError when no supercell is found (the
+    message names the best candidate and its strain) or the cell is unusable.
+    """
+    try:
+        cell = np.ascontiguousarray(atoms.cell.array if hasattr(atoms.cell, "array")
+                                    else atoms.cell, dtype=np.float64)
+        positions = np.ascontiguousarray(atoms.get_positions(), dtype=np.float64)
+        numbers = np.ascontiguousarray(atoms.numbers, dtype=np.int32)
+        pbc = np.asarray(atoms.pbc, dtype=bool)
+    except AttributeError as err:
+        raise TypeError(f"expected an ase.Atoms, got {type(atoms).__name__}") from err
+    try:
+        out, info = _cz.atoms_orthogonalize(positions, numbers, cell, pbc,
+                                            max_repeat=ortho_max_repeat,
+                                            strain_tolerance=ortho_tolerance)
+    except ValueError as err:
+        raise ValueError(f"{err} (cz.sim options: ortho_tolerance for strain_tolerance, "
+                         "ortho_max_repeat for max_repeat)") from None
+    if not info["changed"]:
+        return atoms, info
+    source = atoms.copy()
+    source.constraints = []  # index constraints do not survive repeating atoms
+    new = source[out["index"]]
+    new.set_cell(out["cell"])
+    new.set_pbc(out["pbc"])
+    new.set_positions(out["positions"])
+    if "momenta" in new.arrays:
+        t = np.radians(info["rotation_deg"])
+        rot = np.array([[np.cos(t), -np.sin(t), 0], [np.sin(t), np.cos(t), 0], [0, 0, 1]])
+        new.arrays["momenta"] = new.arrays["momenta"] @ rot.T
+    return new, info
+
+
+_orthogonal = orthogonalize  # for Simulator.from_atoms, whose keyword shadows the name
 
 
 def _cell(value) -> np.ndarray:
@@ -501,6 +562,14 @@ class Simulator:
         self.sigma = info["sigma"]
         """Interaction parameter σ, rad/(V·Å)."""
         self.kmax_antialias = info["kmax_antialias"]
+        self.ortho = None
+        """What :meth:`from_atoms` did to an oblique cell (the info dict of
+        :func:`orthogonalize`: matrix, det, rotation_deg, strain), or None when the cell was
+        used as it is. Also in :attr:`params` as ``'ortho'``."""
+        self.atoms = None
+        """The ase.Atoms simulated (from :meth:`from_atoms` or :meth:`set_atoms`; None for
+        plain arrays): the orthogonal supercell when the cell was oblique (labels, ground truth
+        and columns refer to it), else the atoms given."""
         self.labels = {}
         """Label arrays of the last :meth:`set_atoms` from ase.Atoms (object_id, ...)."""
         self._positions = np.zeros((0, 3))
@@ -509,13 +578,28 @@ class Simulator:
         self._energy_ev = kw.get("energy_ev", _czsim.opts_default()["energy_ev"])
 
     @classmethod
-    def from_atoms(cls, atoms, **options) -> Simulator:
-        """A simulator for the cell of ``atoms``, holding its atoms."""
+    def from_atoms(cls, atoms, *, orthogonalize=True, ortho_tolerance=None,
+                   ortho_max_repeat=None, **options) -> Simulator:
+        """A simulator for the cell of ``atoms``, holding its atoms. An oblique in-plane cell
+        is first replaced by its smallest orthogonal supercell (``orthogonalize=True``, the
+        default; ``ortho_tolerance`` and ``ortho_max_repeat`` as for the module function
+        :func:`orthogonalize`), recorded in :attr:`ortho` and :attr:`atoms`; with
+        ``orthogonalize=False`` such a cell is refused (cz.CzError)."""
         cell, positions, numbers, labels = _structure(atoms)
+        ortho = None
+        if orthogonalize:
+            atoms, info = _orthogonal(atoms, ortho_tolerance=ortho_tolerance,
+                                      ortho_max_repeat=ortho_max_repeat)
+            if info["changed"]:
+                ortho = info
+                cell, positions, numbers, labels = _structure(atoms)
+        elif ortho_tolerance is not None or ortho_max_repeat is not None:
+            raise ValueError("ortho_tolerance and ortho_max_repeat need orthogonalize=True")
         sim = cls(cell, **options)
         _czsim.set_atoms(sim._plan, positions, numbers)
         sim.labels = labels
         sim._positions, sim._numbers = positions, numbers
+        sim.ortho, sim.atoms = ortho, atoms
         return sim
 
     def set_atoms(self, atoms, numbers=None) -> None:
@@ -528,6 +612,7 @@ class Simulator:
             numbers, labels = np.array(numbers, dtype=np.int32), {}
         _czsim.set_atoms(self._plan, positions, numbers)
         self.labels, self._positions, self._numbers = labels, positions, numbers
+        self.atoms = atoms if hasattr(atoms, "get_positions") else None
 
     @property
     def params(self) -> dict:
@@ -543,6 +628,7 @@ class Simulator:
             "wavelength_a": self.wavelength,
             "sigma_rad_per_v_a": self.sigma,
             "antialias_kmax_per_a": self.kmax_antialias,
+            "ortho": None if self.ortho is None else dict(self.ortho),
         }
 
     def _run(self) -> np.ndarray:

@@ -219,9 +219,12 @@ expect_fail "structure without a cell" 2 "no cell vector a" image "$WORK/nocell.
 printf '1\nLattice="10 0 0 0 10 0 0 0 10" Properties=species:S:1:pos:R:3 pbc="F F F"\nAu 5 5 12\n' \
     >"$WORK/outside.xyz"
 expect_fail "atom beyond the exit surface" 2 "atom 0" image "$WORK/outside.xyz" -o "$WORK/out/x.h5"
-printf '1\nLattice="10 0 0 3 10 0 0 0 10" Properties=species:S:1:pos:R:3 pbc="F F F"\nAu 5 5 5\n' \
+# An oblique cell with no orthogonal supercell within 20 repeats (b at 100°, |b|/|a| = 1/√2) is
+# refused; rational ones are simulated as their supercell (test_image_ortho.sh).
+printf '1\nLattice="10 0 0 -1.2278760968653925 6.963642403200189 0 0 0 10" Properties=species:S:1:pos:R:3 pbc="F F F"\nAu 5 5 5\n' \
     >"$WORK/skew.xyz"
-expect_fail "non-orthorhombic cell" 1 "orthorhombic" image "$WORK/skew.xyz" -o "$WORK/out/x.h5"
+expect_fail "oblique cell without an orthogonal supercell" 2 "no orthogonal supercell" image \
+    "$WORK/skew.xyz" -o "$WORK/out/x.h5"
 : >"$WORK/plain"
 expect_fail "output under a file" 1 "not a directory" image "$WORK/au.xyz" -o "$WORK/plain/x.h5" \
     "${COMMON[@]}"

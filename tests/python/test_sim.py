@@ -360,8 +360,9 @@ def test_bad_atoms_are_refused():
     with pytest.raises(ValueError, match="110"):
         cz.sim.exit_wave(heavy, grid=64, **FAST)
     skew = Atoms("C", positions=[(1, 1, 1)], cell=[[8, 0, 0], [2, 8, 0], [0, 0, 4]])
+    # Oblique cells are made orthogonal by default (tests at the end); without that, refused.
     with pytest.raises(cz.CzError, match="orthorhombic"):
-        cz.sim.exit_wave(skew, grid=64, **FAST)
+        cz.sim.exit_wave(skew, grid=64, orthogonalize=False, **FAST)
 
 
 def test_bad_lens_and_wave_arguments():
@@ -440,3 +441,202 @@ def test_plan_create_takes_option_fields_by_name():
                                    wisdom_path="")
     with pytest.raises(ValueError, match="precision = CZ_SIM_SINGLE"):
         cz._czsim.run_double(single)
+
+
+# ---- oblique in-plane cells: the orthogonal supercell --------------------------------------------
+
+
+def _sorted_rows(positions, cell):
+    """Positions wrapped into the orthogonal cell (x, y) and sorted, for comparing structures
+    that hold the same atoms in another order."""
+    p = np.array(positions, dtype=np.float64)
+    for k in (0, 1):
+        p[:, k] = np.mod(p[:, k], cell[k, k])
+        p[np.isclose(p[:, k], cell[k, k], rtol=0, atol=1e-9), k] = 0.0
+    p = np.round(p, 9)
+    return p[np.lexsort(p.T[::-1])]
+
+
+def _rms(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    return float(np.sqrt(np.mean(np.abs(a - b) ** 2) / np.mean(np.abs(b) ** 2)))
+
+
+def test_orthogonalize_graphene_matches_ase_supercell():
+    from ase.build import graphene, make_supercell
+
+    atoms = graphene(a=2.46, vacuum=5.0)
+    atoms.arrays["class_id"] = np.array([1, 2])
+    atoms.set_tags([7, 9])
+    ortho, info = cz.sim.orthogonalize(atoms)
+    assert info["matrix"] == ((1, 0), (1, 2)) and info["det"] == 2 and info["changed"]
+    assert info["rotation_deg"] == 0 and info["strain"] < 1e-12
+    assert len(ortho) == 2 * len(atoms)
+    assert np.allclose(ortho.cell.array, np.diag([2.46, 2.46 * np.sqrt(3), 10.0]), atol=1e-12)
+    # The same atoms as ASE's own supercell with rows a, a + 2b (orthogonal for 120°).
+    ref = make_supercell(atoms, [[1, 0, 0], [1, 2, 0], [0, 0, 1]])
+    assert np.allclose(ref.cell.array, ortho.cell.array, atol=1e-12)
+    assert np.allclose(_sorted_rows(ortho.positions, ortho.cell.array),
+                       _sorted_rows(ref.positions, ref.cell.array), atol=1e-9)
+    # Labels and any other per-atom array follow their atom: image q of atom q % n.
+    assert list(ortho.arrays["class_id"]) == [1, 2, 1, 2]
+    assert list(ortho.get_tags()) == [7, 9, 7, 9]
+    # Bonds of 1.42 Å, three per atom, across the new periodic boundaries too.
+    from ase.neighborlist import neighbor_list
+
+    first, dist = neighbor_list("id", ortho, 2.0)
+    assert np.bincount(first).tolist() == [3, 3, 3, 3]
+    assert np.allclose(dist, 2.46 / np.sqrt(3), atol=1e-9)
+    # No duplicates: nothing closer than a bond, across the periodic images.
+    assert np.min(neighbor_list("d", ortho, 1.0), initial=np.inf) == np.inf
+    # An orthogonal cell is returned as it is.
+    same, info2 = cz.sim.orthogonalize(ref)
+    assert same is ref and not info2["changed"] and info2["det"] == 1
+
+
+def test_orthogonalize_turns_a_rotated_cell_back():
+    base = Atoms("CuO", positions=[(0.7, 1.1, 2.0), (2.5, 3.3, 4.0)],
+                 cell=[3.615, 4.21, 6.0], pbc=[True, True, False])
+    turned = base.copy()
+    turned.rotate(25.0, "z", rotate_cell=True)
+    turned.set_momenta([[1.0, 0.0, 0.0], [0.0, 2.0, 0.5]], apply_constraint=False)
+    turned.set_momenta(turned.get_momenta() @ _rot_z(25.0).T, apply_constraint=False)
+    back, info = cz.sim.orthogonalize(turned)
+    assert info["det"] == 1 and info["rotation_deg"] == pytest.approx(-25.0, abs=1e-9)
+    assert np.allclose(back.cell.array, base.cell.array, atol=1e-9)
+    assert np.allclose(back.positions, base.positions, atol=1e-9)
+    assert np.allclose(back.get_momenta(), [[1.0, 0.0, 0.0], [0.0, 2.0, 0.5]], atol=1e-9)
+
+
+def _rot_z(deg):
+    t = np.radians(deg)
+    return np.array([[np.cos(t), -np.sin(t), 0], [np.sin(t), np.cos(t), 0], [0, 0, 1]])
+
+
+def test_sim_orthogonalizes_oblique_cells_and_says_so():
+    from ase.build import graphene, make_supercell
+
+    atoms = graphene(a=2.46, vacuum=4.0).repeat((3, 3, 1))
+    ref = make_supercell(atoms, [[1, 0, 0], [1, 2, 0], [0, 0, 1]])
+    ref.wrap()
+    opts = {"sampling": 0.08, "slice_thickness": 2.0, **FAST}
+    sim = cz.sim.Simulator.from_atoms(atoms, **opts)
+    assert sim.ortho is not None and sim.ortho["det"] == 2
+    assert len(sim.atoms) == 2 * len(atoms)
+    wave = sim.exit_wave()
+    assert wave.params["ortho"]["matrix"] == ((1, 0), (1, 2))
+    assert np.allclose(wave.params["cell_a"], ref.cell.array, atol=1e-12)
+    theirs = cz.sim.exit_wave(ref, **opts)
+    assert theirs.params["ortho"] is None
+    assert wave.shape == theirs.shape
+    # The same atoms in another order: the same wave up to the order of the potential sums.
+    assert _rms(wave, theirs) < 1e-6
+    # Images and ground truth go through the same supercell.
+    img = cz.sim.image(atoms, defocus=50, cs_mm=0.5, **opts)
+    assert img.shape == wave.shape
+    with pytest.raises(cz.CzError, match="orthorhombic"):
+        cz.sim.exit_wave(atoms, orthogonalize=False, **opts)
+    with pytest.raises(ValueError, match="need orthogonalize=True"):
+        cz.sim.exit_wave(atoms, orthogonalize=False, ortho_tolerance=1e-3, **opts)
+    with pytest.raises(ValueError, match=r"strain_tolerance must be in \(0, 0.25\] \(got 0.5\)"):
+        cz.sim.exit_wave(atoms, ortho_tolerance=0.5, **opts)
+    with pytest.raises(ValueError, match=r"max_repeat must be in 1\.\.100 \(got 0\)"):
+        cz.sim.exit_wave(atoms, ortho_max_repeat=0, **opts)
+
+
+def test_irrational_angle_needs_a_tolerance():
+    g = np.radians(100.0)
+    atoms = Atoms("CuO", scaled_positions=[(0.25, 0.5, 0.4), (0.75, 0.125, 0.3)],
+                  cell=[[3.1, 0, 0], [2.7 * np.cos(g), 2.7 * np.sin(g), 0], [0, 0, 8]],
+                  pbc=[True, True, False])
+    with pytest.raises(ValueError, match=r"best candidate.*strain .*ortho_tolerance") as err:
+        cz.sim.orthogonalize(atoms)
+    assert "cz_atoms_orthogonalize" in str(err.value)
+    with pytest.raises(ValueError, match="best candidate"):
+        cz.sim.exit_wave(atoms, grid=64, **FAST)
+    ortho, info = cz.sim.orthogonalize(atoms, ortho_tolerance=1e-2)
+    assert 0 < info["strain"] <= 1e-2 and len(ortho) == 2 * abs(info["det"])
+    (i, j), (k, l) = info["matrix"]
+    a, b = atoms.cell.array[0, :2], atoms.cell.array[1, :2]
+    A, B = i * a + j * b, k * a + l * b
+    assert info["strain"] == pytest.approx(abs(A @ B) / abs(A[0] * B[1] - A[1] * B[0]), rel=1e-9)
+    # The smallest such supercell: no matrix with entries in [-20, 20] and a smaller |det|
+    # has strain <= 1e-2 (exhaustive, vectorised).
+    r = np.arange(-20, 21)
+    I, J, K, L = np.meshgrid(r, r, r, r, indexing="ij", sparse=True)
+    det = I * L - J * K
+    S = a[0] * b[1] - a[1] * b[0]
+    gram = (a @ a, a @ b, b @ b)
+    ab = I * K * gram[0] + (I * L + J * K) * gram[1] + J * L * gram[2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ok = (det * np.sign(S) > 0) & (np.abs(ab) <= 1e-2 * np.abs(det) * abs(S))
+    assert abs(info["det"]) == np.min(np.abs(det)[ok])
+    sim = cz.sim.Simulator.from_atoms(atoms, ortho_tolerance=1e-2, grid=64, **FAST)
+    assert sim.ortho["strain"] == info["strain"]
+
+
+def test_bad_cells_for_orthogonalize():
+    with pytest.raises(ValueError, match="z component"):
+        cz.sim.orthogonalize(Atoms("C", positions=[(0, 0, 0)],
+                                   cell=[[3, 0, 0.5], [0, 3, 0], [0, 0, 5]]))
+    with pytest.raises(ValueError, match="parallel"):
+        cz.sim.orthogonalize(Atoms("C", positions=[(0, 0, 0)],
+                                   cell=[[3, 1, 0], [6, 2, 0], [0, 0, 5]]))
+    with pytest.raises(TypeError, match="ase.Atoms"):
+        cz.sim.orthogonalize("graphene")
+
+
+def _spots(wave, hk):
+    """|FFT(wave)| at reciprocal-lattice points (h/Lx, k/Ly) of the grid."""
+    f = np.abs(np.fft.fft2(np.asarray(wave, dtype=np.complex128)))
+    ny, nx = f.shape
+    return np.array([f[k % ny, h % nx] for h, k in hk])
+
+
+def test_mos2_cli_image_matches_ase_supercell_and_is_sixfold(tmp_path):
+    """`cz image` on the hexagonal MoS₂ extxyz ASE writes simulates the same structure as
+    cz.sim on ASE's own orthogonal supercell, records the supercell, and the exit wave's
+    diffraction spots have the hexagonal lattice's six-fold symmetry."""
+    cz_bin = os.environ.get("CZ_BIN")
+    if not cz_bin:
+        pytest.skip("CZ_BIN (the built cz program) is set by ctest")
+    import ase.io
+    import h5py
+    from ase.build import make_supercell, mx2
+
+    atoms = mx2("MoS2", a=3.18, thickness=3.19, vacuum=4.0).repeat((2, 2, 1))
+    path = tmp_path / "mos2.xyz"
+    ase.io.write(path, atoms, format="extxyz")
+    atoms = ase.io.read(path)  # exactly the positions the command line reads
+    out = tmp_path / "mos2.h5"
+    done = subprocess.run([cz_bin, "image", str(path), "-o", str(out), "--sampling", "0.08",
+                           "--slice", "2", "--fftw", "estimate", "--wisdom", ""],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert "orthogonal supercell [[1,0],[1,2]] (2 cells" in done.stdout
+    ref = make_supercell(atoms, [[1, 0, 0], [1, 2, 0], [0, 0, 1]])
+    ref.wrap()
+    mine = cz.sim.exit_wave(ref, sampling=0.08, slice_thickness=2, **FAST)
+    with h5py.File(out, "r") as f:
+        wave = f["exit_wave"][()]
+        assert f.attrs["ortho_matrix"].tolist() == [[1, 0], [1, 2]]
+        assert f.attrs["ortho_det"] == 2 and f.attrs["ortho_rotation_deg"] == 0
+        assert f.attrs["ortho_strain"] < 1e-12
+        assert np.allclose(f.attrs["ortho_input_cell_a"], atoms.cell.array)
+        assert np.allclose(f.attrs["cell_a"], ref.cell.array, atol=1e-12)
+        assert f.attrs["n_atoms"] == len(ref)
+        assert np.allclose(_sorted_rows(f["atoms/positions_a"][()], ref.cell.array),
+                           _sorted_rows(ref.positions, ref.cell.array), atol=1e-9)
+    assert wave.shape == mine.shape
+    assert _rms(wave, mine) < 1e-6
+    # Six-fold spots: the supercell is 2a × 2a√3, so the first ring of the hexagonal lattice
+    # (|g| = 2 / (a√3)) is at (h, k) = (0, ±4), (±2, ±2), the second (|g| = 2 / a) at (±4, 0),
+    # (±2, ±6); the spots of each ring agree within a few per cent.
+    for ring in ([(0, 4), (0, -4), (2, 2), (-2, -2), (2, -2), (-2, 2)],
+                 [(4, 0), (-4, 0), (2, 6), (-2, -6), (2, -6), (-2, 6)]):
+        amp = _spots(wave, ring)
+        assert amp.min() > 1e-3 * np.abs(np.fft.fft2(wave)).max()
+        assert (amp.max() - amp.min()) / amp.mean() < 0.03, amp
+    # Points off the hexagonal lattice (odd h + k/2 mixes) stay dark.
+    dark = _spots(wave, [(1, 0), (0, 1), (1, 1), (1, 2)])
+    assert dark.max() < 1e-3 * _spots(wave, [(0, 4)])[0]

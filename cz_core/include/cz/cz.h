@@ -12,6 +12,7 @@
 #include "cz/cz_io.h"
 #include "cz/cz_lattice.h"
 #include "cz/cz_ligands.h"
+#include "cz/cz_orthogonal.h"
 #include "cz/cz_particles.h"
 #include "cz/cz_placement.h"
 #include "cz/cz_rng.h"
