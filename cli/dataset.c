@@ -102,6 +102,8 @@ int cli_dataset_main(int argc, char **argv) {
 #else /* CZ_HAVE_SIM */
 
 enum { NCLASS = 3 };
+_Static_assert(sizeof(((ds_meta *)0)->u_rms_by_z_a) / sizeof(double) == CZ_SIM_ZMAX + 1,
+               "ds_meta.u_rms_by_z_a holds one value per Z = 0..CZ_SIM_ZMAX");
 
 /* ---- time ------------------------------------------------------------------------------------ */
 
@@ -762,6 +764,8 @@ static int do_sample(run *R, uint64_t s, size_t slot) {
     cz_sim_phonon_opts_default(&po);
     po.seed = cz_rng_u64(seed_s, STREAM_PHONON, 0);
     for (int z = 1; z <= CZ_SIM_ZMAX; ++z) po.u_rms[z] = u_rms;
+    for (size_t i = 0; i < cfg->n_urms_el; ++i)
+        po.u_rms[cfg->urms_z[i]] = ds_draw(&cfg->urms_el[i], seed_s, 0);
     for (size_t k = 0; k < K; ++k) {
         if ((st = cz_sim_phonon_displace(&po, k, n, CZ_CROWS(atoms->xyz), atoms->z, NULL, disp)) !=
             CZ_OK) {
@@ -1034,6 +1038,7 @@ static int do_sample(run *R, uint64_t s, size_t slot) {
         m->sampling_a = info.dx;
         m->slice_thickness_a = slice;
         m->u_rms_a = u_rms;
+        for (int z = 1; z <= CZ_SIM_ZMAX; ++z) m->u_rms_by_z_a[z] = po.u_rms[z];
         m->read_noise = d2.read_noise;
         m->mtf_q0 = dopt.mtf_q0;
         m->mtf_floor = dopt.mtf_floor;

@@ -46,7 +46,8 @@ void ds_support(const ds_num *d, double *lo, double *hi);
 
 /* ---- the config ------------------------------------------------------------------------------- */
 
-enum { DS_NABER = 13 }; /* C12 C21 C23 C30 C32 C34 C41 C43 C45 C50 C52 C54 C56 */
+enum { DS_NABER = 13 };
+enum { DS_MAX_UEL = 16 }; /* elements in simulation.u_rms_by_element */ /* C12 C21 C23 C30 C32 C34 C41 C43 C45 C50 C52 C54 C56 */
 extern const int ds_aber_nm[DS_NABER][2];
 
 enum { DS_NOISE_NONE = 0, DS_NOISE_POISSON = 1 };
@@ -61,6 +62,9 @@ typedef struct ds_config {
 
     /* simulation */
     ds_num energy_kv, sampling, slice_thickness, u_rms, exit_margin;
+    size_t n_urms_el;          /* simulation.u_rms_by_element entries */
+    int urms_z[DS_MAX_UEL];    /* their atomic numbers */
+    ds_num urms_el[DS_MAX_UEL]; /* their values (overriding u_rms for that element) */
     size_t phonons;
     int potential; /* 0 kirkland, 1 lobato */
     int fftw_measure;
@@ -165,13 +169,14 @@ typedef struct ds_meta {
     double camera_pixel_a; /* actual camera pixel (field of view / pixels) */
     double sampling_a;     /* simulation pixel */
     double slice_thickness_a;
-    double u_rms_a;
+    double u_rms_a;        /* simulation.u_rms (every element not in u_rms_by_element) */
     double read_noise;
     double mtf_q0, mtf_floor;
     double phase_threshold_rad;
     double crop_x0_px, crop_y0_px; /* crop origin in the camera's full field, camera pixels */
     double tilt_spread_mrad;       /* explicit tilt sum β (0 = none) */
     uint32_t tilt_points, focal_points;
+    double u_rms_by_z_a[104]; /* u_rms used for each atomic number Z (index Z; 0 unused), Å */
     double distortion_affine[2][2], distortion_shift_a[2], distortion_radial_k1;
     double c_nm_a[6][7];
     double phi_nm_deg[6][7];

@@ -20,6 +20,7 @@
 #include <yaml.h>
 
 #include "cli.h"
+#include "cz/cz_elements.h"
 #include "cz/cz_rng.h"
 #include "cz/cz_spec.h"
 #include "dataset.h"
@@ -70,6 +71,7 @@ const char ds_default_yaml[] =
     "  potential: kirkland\n"
     "  phonons: 8                   # frozen-phonon configurations\n"
     "  u_rms: 0.1                   # A, rms displacement per axis\n"
+    "  u_rms_by_element: {}         # per-element overrides, e.g. {Au: 0.085, C: 0.1}\n"
     "  vacuum_margin: 2             # A kept above the top atom: the exit plane\n"
     "  fftw: estimate               # planner; measure is faster but machine-timed (see docs)\n"
     "imaging:\n"
@@ -547,8 +549,9 @@ static int get_count(loader *L, const yaml_node_t *n, const char *path, double l
 /* ---- sections -------------------------------------------------------------------------------- */
 
 static int load_simulation(loader *L, const yaml_node_t *m) {
-    static const char *const keys[] = {"energy_kv", "sampling", "slice_thickness", "potential",
-                                       "phonons",   "u_rms",    "vacuum_margin",   "fftw",
+    static const char *const keys[] = {"energy_kv", "sampling",         "slice_thickness",
+                                       "potential", "phonons",          "u_rms",
+                                       "u_rms_by_element", "vacuum_margin", "fftw",
                                        NULL};
     ds_config *c = L->cfg;
     if (check_keys(L, m, "simulation", keys) != 0) return -1;
@@ -566,6 +569,30 @@ static int load_simulation(loader *L, const yaml_node_t *m) {
         return -1;
     if ((v = map_get(L, m, "u_rms")) && get_num(L, v, "simulation.u_rms", urms, &c->u_rms) != 0)
         return -1;
+    if ((v = map_get(L, m, "u_rms_by_element"))) {
+        if (v->type != YAML_MAPPING_NODE)
+            return bad(L, v, "simulation.u_rms_by_element",
+                       "must be a mapping {ELEMENT: u_rms, ...} (e.g. {Au: 0.08, C: 0.1})");
+        for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top;
+             ++pr) {
+            yaml_node_t *k = node(L, pr->key);
+            const char *sym = k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "";
+            char p[96];
+            snprintf(p, sizeof p, "simulation.u_rms_by_element.%s", sym);
+            int z = 0;
+            if (k->type != YAML_SCALAR_NODE || cz_element_from_symbol(sym, &z) != CZ_OK || z < 1 ||
+                z > 103)
+                return bad(L, k, p, "not an element symbol (H ... Lr)");
+            for (size_t i = 0; i < c->n_urms_el; ++i)
+                if (c->urms_z[i] == z) return bad(L, k, p, "given twice");
+            if (c->n_urms_el == DS_MAX_UEL)
+                return bad(L, k, p, "at most %d elements", (int)DS_MAX_UEL);
+            size_t i = c->n_urms_el;
+            c->urms_z[i] = z;
+            if (get_num(L, node(L, pr->value), p, urms, &c->urms_el[i]) != 0) return -1;
+            c->n_urms_el++;
+        }
+    }
     if ((v = map_get(L, m, "vacuum_margin")) &&
         get_num(L, v, "simulation.vacuum_margin", margin, &c->exit_margin) != 0)
         return -1;
@@ -1053,6 +1080,7 @@ void ds_config_free(ds_config *c) {
                      &c->distortion_shift_a[1], &c->distortion_radial_k1};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; ++i) num_free(all[i]);
     for (int a = 0; a < DS_NABER; ++a) num_free(&c->aber[a][0]), num_free(&c->aber[a][1]);
+    for (size_t i = 0; i < c->n_urms_el; ++i) num_free(&c->urms_el[i]);
     for (size_t i = 0; i < c->ndefocus; ++i) num_free(&c->defocus_nm[i]);
     free(c->defocus_nm);
     memset(c, 0, sizeof *c);
@@ -1235,6 +1263,12 @@ char *ds_config_json(const ds_config *c) {
     JNUM(&b, "sampling", &c->sampling);
     JNUM(&b, "slice_thickness", &c->slice_thickness);
     JNUM(&b, "u_rms", &c->u_rms);
+    ds_buf_printf(&b, ", \"u_rms_by_element\": {");
+    for (size_t i = 0; i < c->n_urms_el; ++i) {
+        ds_buf_printf(&b, "%s\"%s\": ", i ? ", " : "", cz_element_symbol(c->urms_z[i]));
+        num_json(&b, &c->urms_el[i]);
+    }
+    ds_buf_printf(&b, "}");
     JNUM(&b, "vacuum_margin", &c->exit_margin);
     ds_buf_printf(&b, "}, \"imaging\": {\"defocus_nm\": [");
     for (size_t i = 0; i < c->ndefocus; ++i) {

@@ -120,7 +120,8 @@ static hid_t meta_type(void) {
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(ds_meta));
     hsize_t ab[2] = {6, 7};
     hid_t arr = H5Tarray_create2(H5T_NATIVE_DOUBLE, 2, ab);
-    hsize_t d22[2] = {2, 2}, d2[1] = {2};
+    hsize_t d22[2] = {2, 2}, d2[1] = {2}, dz[1] = {104};
+    hid_t az = H5Tarray_create2(H5T_NATIVE_DOUBLE, 1, dz);
     hid_t a22 = H5Tarray_create2(H5T_NATIVE_DOUBLE, 2, d22), a2 = H5Tarray_create2(H5T_NATIVE_DOUBLE, 1, d2);
     MEMBER(t, "sample", sample, H5T_NATIVE_UINT64);
     MEMBER(t, "sample_seed", sample_seed, H5T_NATIVE_UINT64);
@@ -149,6 +150,7 @@ static hid_t meta_type(void) {
     MEMBER(t, "distortion_affine", distortion_affine, a22);
     MEMBER(t, "distortion_shift_a", distortion_shift_a, a2);
     MEMBER(t, "distortion_radial_k1", distortion_radial_k1, H5T_NATIVE_DOUBLE);
+    MEMBER(t, "u_rms_by_z_a", u_rms_by_z_a, az);
     MEMBER(t, "c_nm_a", c_nm_a, arr);
     MEMBER(t, "phi_nm_deg", phi_nm_deg, arr);
     MEMBER(t, "n_atoms", n_atoms, H5T_NATIVE_UINT32);
@@ -164,6 +166,7 @@ static hid_t meta_type(void) {
     H5Tclose(arr);
     H5Tclose(a22);
     H5Tclose(a2);
+    H5Tclose(az);
     return t;
 }
 

@@ -319,6 +319,48 @@ bad_distortion dist_k1 'imaging.distortion.radial_k1' 'distortion: {radial_k1: 5
 bad_distortion tilt_dist 'imaging.tilt_distribution' 'tilt_distribution: ring'
 bad_distortion tilt_neg 'imaging.tilt_spread_mrad' 'tilt_spread_mrad: -1'
 
+# ---- per-element u_rms ------------------------------------------------------------------------
+# u_rms 0 for every element present makes two phonon configurations identical, so the images
+# equal a one-configuration static run's bytes; moving only the carbon changes them.
+sed -e 's/^  u_rms: 0.1/  u_rms: 0/' "$TINY" >"$WORK/u0.yaml"
+sed -e 's/^  u_rms: 0.1/  u_rms: 0.1\n  u_rms_by_element: {Au: 0, C: 0}/' "$TINY" >"$WORK/uel0.yaml"
+sed -e 's/^  u_rms: 0.1/  u_rms: 0.1\n  u_rms_by_element: {Au: {uniform: [0.05, 0.07]}}/' "$TINY" >"$WORK/uelau.yaml"
+expect_ok "u_rms 0, 1 phonon" dataset "$WORK/u0.yaml" --out "$WORK/u0" -n 2 --phonons 1 --quiet
+expect_ok "u_rms_by_element all 0, 2 phonons" dataset "$WORK/uel0.yaml" --out "$WORK/uel0" -n 2 --phonons 2 --quiet
+expect_ok "u_rms_by_element Au only, 2 phonons" dataset "$WORK/uelau.yaml" --out "$WORK/uelau" -n 2 --phonons 2 --quiet
+"$PY" - "$WORK" >"$WORK/urmscheck" 2>&1 <<'PY'
+import sys
+import h5py
+import numpy as np
+w = sys.argv[1]
+get = lambda v, k: h5py.File(f"{w}/{v}/shard-00000.h5", "r")[k][()]
+assert np.array_equal(get("u0", "images"), get("uel0", "images")), "static configurations differ"
+assert not np.array_equal(get("uel0", "images"), get("uelau", "images"))
+m = get("uelau", "metadata")
+u = m["u_rms_by_z_a"]
+assert u.shape == (len(m), 104)
+assert np.all((u[:, 79] >= 0.05) & (u[:, 79] <= 0.07)) and u[0, 79] != u[-1, 79], u[:, 79]
+assert np.all(u[:, 6] == 0.1) and np.all(m["u_rms_a"] == 0.1)
+assert np.all(get("uel0", "metadata")["u_rms_by_z_a"][:, [6, 79]] == 0)
+print("ok")
+PY
+check "per-element u_rms ($(tail -1 "$WORK/urmscheck"))" grep -qx ok "$WORK/urmscheck"
+bad_urms() {
+    local name=$1 field=$2 text=$3
+    sed "s/^  u_rms: 0.1/  u_rms: 0.1\n  u_rms_by_element: $text/" "$TINY" >"$WORK/$name.yaml"
+    run dataset "$WORK/$name.yaml" --out "$WORK/bad-$name"
+    if [ "$RC" -eq 2 ] && [ ! -e "$WORK/bad-$name" ] &&
+        printf '%s\n' "$ERR" | grep -Eq "^cz dataset: $WORK/$name.yaml:[0-9]+: $field"; then
+        pass
+    else
+        fail "$name: exit $RC: $ERR"
+    fi
+}
+bad_urms urms_symbol 'simulation.u_rms_by_element.Xx: not an element' '{Xx: 0.1}'
+bad_urms urms_twice 'simulation.u_rms_by_element.Au: given twice' '{Au: 0.1, Au: 0.2}'
+bad_urms urms_negative 'simulation.u_rms_by_element.C' '{C: -0.1}'
+bad_urms urms_list 'simulation.u_rms_by_element: must be a mapping' '[0.1]'
+
 # ---- files named inside scene: are relative to the config's directory ------------------------
 mkdir -p "$WORK/cfgdir"
 cp "$ROOT/examples/molecules/co.xyz" "$WORK/cfgdir/co.xyz"
