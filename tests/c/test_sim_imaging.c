@@ -5,6 +5,7 @@
 
 #include "cz/cz_sim.h"
 #include "cz_test.h"
+#include "sim_ref.h"
 
 /* ---- A straightforward double-precision reference of cz_sim_image --------------------------
  * Direct DFTs, χ and its gradient in polar form term by term (as written in cz_sim.h), libm
@@ -14,76 +15,14 @@
 static const double PI = 3.14159265358979323846;
 
 static uint64_t rng_state = 0x2545f4914f6cdd1dull;
-static double urand(void) { /* xorshift64*, uniform in [0, 1) */
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (double)((rng_state * 0x2545f4914f6cdd1dull) >> 11) * (1.0 / 9007199254740992.0);
-}
-
-/* 2-D DFT of a complex [ny][nx] array (interleaved doubles), sign −1 (forward, scaled by 1/N)
- * or +1 (inverse, unscaled). */
-static void dft2(double *a, size_t nx, size_t ny, int sign) {
-    size_t nm = nx > ny ? nx : ny;
-    double *t = malloc(2 * nm * sizeof *t), *tw = malloc(2 * nm * sizeof *tw);
-    for (size_t pass = 0; pass < 2; pass++) {
-        size_t n = pass ? ny : nx, cnt = pass ? nx : ny;
-        size_t step = pass ? nx : 1, dist = pass ? 1 : nx;
-        for (size_t x = 0; x < n; x++) {
-            double ph = sign * 2.0 * PI * (double)x / (double)n;
-            tw[2 * x] = cos(ph), tw[2 * x + 1] = sin(ph);
-        }
-        for (size_t c = 0; c < cnt; c++) {
-            double *v = a + 2 * c * dist;
-            for (size_t k = 0; k < n; k++) {
-                double re = 0, im = 0;
-                for (size_t x = 0; x < n; x++) {
-                    const double *e = tw + 2 * ((k * x) % n);
-                    double vr = v[2 * x * step], vi = v[2 * x * step + 1];
-                    re += vr * e[0] - vi * e[1];
-                    im += vr * e[1] + vi * e[0];
-                }
-                t[2 * k] = re, t[2 * k + 1] = im;
-            }
-            for (size_t k = 0; k < n; k++) {
-                v[2 * k * step] = t[2 * k] / (sign < 0 ? (double)n : 1.0);
-                v[2 * k * step + 1] = t[2 * k + 1] / (sign < 0 ? (double)n : 1.0);
-            }
-        }
-    }
-    free(t);
-    free(tw);
-}
-
-/* H = amp·exp(−iχ) at α = λu (u = k + k_t, 1/Å) with C10 replaced by c10: aperture taper (not
- * the hard edge, which the caller applies), temporal and spatial envelopes. */
-static void ref_transfer(const cz_sim_ctf *ctf, double c10, double lam, double ux, double uy,
-                         double *hr, double *hi) {
-    double k = sqrt(ux * ux + uy * uy), al = lam * k, phi = atan2(uy, ux);
-    double chi = 0, dra = 0, dph = 0;
-    for (int n = 1; n < 6; n++)
-        for (int m = 0; m < 7; m++) {
-            double c = (n == 1 && m == 0) ? c10 : ctf->c[n][m];
-            if (c == 0.0) continue;
-            double d = m * (phi - ctf->phi_deg[n][m] * PI / 180.0), g = 2.0 * PI / lam * c;
-            chi += g * pow(al, n + 1) / (n + 1) * cos(d);
-            dra += g * pow(al, n) * cos(d);
-            dph -= g * pow(al, n) * m / (n + 1) * sin(d);
-        }
-    double amp = 1.0, ap = ctf->aperture_mrad * 1e-3, apw = ctf->aperture_taper_mrad * 1e-3;
-    if (ap > 0 && apw > 0 && al > ap - apw) amp = 0.5 * (1.0 + cos(PI * (al - ap + apw) / apw));
-    double e = 0.5 * PI * ctf->focal_spread / lam * al * al, b = ctf->convergence_mrad * 1e-3;
-    amp *= exp(-e * e - 0.25 * b * b * (dra * dra + dph * dph));
-    *hr = amp * cos(chi);
-    *hi = -amp * sin(chi);
-}
+static double urand(void) { return ref_urand(&rng_state); }
 
 /* cz_sim_image of wave w by the reference: pixels with k² <= klim² (klim = min(kcut, ap/λ)). */
 static void ref_image(const cz_sim_ctf *ctf, const float *w, size_t nx, size_t ny, double lx,
                       double ly, double lam, double kcut, double *img) {
     double *a = malloc(2 * nx * ny * sizeof *a);
     for (size_t i = 0; i < 2 * nx * ny; i++) a[i] = w[i];
-    dft2(a, nx, ny, -1);
+    ref_dft2(a, nx, ny, -1);
     double klim = kcut, ap = ctf->aperture_mrad * 1e-3;
     if (ap > 0 && ap / lam < klim) klim = ap / lam;
     for (size_t j = 0; j < ny; j++)
@@ -96,7 +35,7 @@ static void ref_image(const cz_sim_ctf *ctf, const float *w, size_t nx, size_t n
             double vr = v[0] * hr - v[1] * hi, vi = v[0] * hi + v[1] * hr;
             v[0] = vr, v[1] = vi;
         }
-    dft2(a, nx, ny, +1);
+    ref_dft2(a, nx, ny, +1);
     for (size_t i = 0; i < nx * ny; i++) img[i] = a[2 * i] * a[2 * i] + a[2 * i + 1] * a[2 * i + 1];
     free(a);
 }
