@@ -301,9 +301,11 @@ assert t["conditions"] == t["images"] * 4 * 4, t   # 4 focal points x 2x2 tilts,
 print("ok")
 PY
 check "distortion and tilt sums from the config ($(tail -1 "$WORK/camcheck"))" grep -qx ok "$WORK/camcheck"
-bad_distortion() {
-    local name=$1 field=$2 text=$3
-    sed "s/^  crop_position: random/  crop_position: random\n  $text/" "$TINY" >"$WORK/$name.yaml"
+# bad_after NAME FIELD_PATTERN AFTER TEXT: the tiny config with the line TEXT inserted after its
+# line "  AFTER": exit 2, "cz dataset: NAME.yaml:LINE: FIELD...", and no output directory.
+bad_after() {
+    local name=$1 field=$2 after=$3 text=$4
+    sed "s/^  $after\$/  $after\n  $text/" "$TINY" >"$WORK/$name.yaml"
     run dataset "$WORK/$name.yaml" --out "$WORK/bad-$name"
     if [ "$RC" -eq 2 ] && [ ! -e "$WORK/bad-$name" ] &&
         printf '%s\n' "$ERR" | grep -Eq "^cz dataset: $WORK/$name.yaml:[0-9]+: $field"; then
@@ -312,6 +314,7 @@ bad_distortion() {
         fail "$name: exit $RC: $ERR"
     fi
 }
+bad_distortion() { bad_after "$1" "$2" "crop_position: random" "$3"; }
 bad_distortion dist_shape 'imaging.distortion.affine: must be' 'distortion: {affine: [1, 0, 0, 1]}'
 bad_distortion dist_row 'imaging.distortion.affine\[1\]: must be' 'distortion: {affine: [[1, 0], [0]]}'
 bad_distortion dist_key 'imaging.distortion.skew: unknown key' 'distortion: {skew: 1}'
@@ -345,17 +348,7 @@ assert np.all(get("uel0", "metadata")["u_rms_by_z_a"][:, [6, 79]] == 0)
 print("ok")
 PY
 check "per-element u_rms ($(tail -1 "$WORK/urmscheck"))" grep -qx ok "$WORK/urmscheck"
-bad_urms() {
-    local name=$1 field=$2 text=$3
-    sed "s/^  u_rms: 0.1/  u_rms: 0.1\n  u_rms_by_element: $text/" "$TINY" >"$WORK/$name.yaml"
-    run dataset "$WORK/$name.yaml" --out "$WORK/bad-$name"
-    if [ "$RC" -eq 2 ] && [ ! -e "$WORK/bad-$name" ] &&
-        printf '%s\n' "$ERR" | grep -Eq "^cz dataset: $WORK/$name.yaml:[0-9]+: $field"; then
-        pass
-    else
-        fail "$name: exit $RC: $ERR"
-    fi
-}
+bad_urms() { bad_after "$1" "$2" "u_rms: 0.1" "u_rms_by_element: $3"; }
 bad_urms urms_symbol 'simulation.u_rms_by_element.Xx: not an element' '{Xx: 0.1}'
 bad_urms urms_twice 'simulation.u_rms_by_element.Au: given twice' '{Au: 0.1, Au: 0.2}'
 bad_urms urms_negative 'simulation.u_rms_by_element.C' '{C: -0.1}'
